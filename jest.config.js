@@ -1,0 +1,20 @@
+/** @type {import('jest').Config} */
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: false }, target: 'es2022' }, module: { type: 'commonjs' } }];
+const common = {
+  transform: { '^.+\\.(t|j)s$': swc },
+  testEnvironment: 'node',
+  // nock's interceptor lives on the global scope across files; jest 30's soft-delete of globals only warns about it.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/setup-network.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  testTimeout: 30000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'adapters', testMatch: ['<rootDir>/test/adapters/**/*.test.ts'] },
+    { ...common, displayName: 'sandbox', testMatch: ['<rootDir>/test/sandbox/**/*.test.ts'] },
+    { ...common, displayName: 'component', testMatch: ['<rootDir>/test/component/**/*.test.ts'], globalSetup: '<rootDir>/test/helpers/global-setup.ts' },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], globalSetup: '<rootDir>/test/helpers/global-setup.ts' },
+  ],
+};
