@@ -27,9 +27,18 @@ export const configSchema = z.object({
   /** Public base URL of this service (webhook signature URLs, OAuth redirect URIs). */
   PUBLIC_BASE_URL: url.default('http://127.0.0.1:3000'),
   HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
-  HUBSPOT_APP_ID: z.string().optional(),
+  /** HubSpot's app host, where admins install the app (`/oauth/authorize`); the sandbox serves one too. */
+  HUBSPOT_APP_BASE_URL: url.default('https://app.hubspot.com'),
+  HUBSPOT_APP_ID: z.string().regex(/^\d+$/, 'a numeric HubSpot app id').optional(),
   HUBSPOT_CLIENT_ID: z.string().optional(),
   HUBSPOT_CLIENT_SECRET: z.string().optional(),
+  /** Requests per second per portal (a 1-s window of N keeps any rolling 10 s under 11 × N; HubSpot allows 110). */
+  HUBSPOT_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(100).default(10),
+  HUBSPOT_SEARCHES_PER_SECOND: z.coerce.number().int().min(1).max(20).default(4),
+  /** How often each CRM connection's reconcile sweep re-reads records modified since the last one (ms). */
+  CRM_RECONCILE_MS: z.coerce.number().int().min(5_000).max(86_400_000).default(300_000),
+  /** How often the CRM safety-net sweep queues waiting work (ms). */
+  CRM_SWEEP_MS: z.coerce.number().int().min(200).max(600_000).default(5_000),
   SALESFORCE_LOGIN_URL: url.default('https://login.salesforce.com'),
   SALESFORCE_CLIENT_ID: z.string().optional(),
   SALESFORCE_CLIENT_SECRET: z.string().optional(),

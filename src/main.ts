@@ -9,6 +9,11 @@ import { createApp } from './http/app';
 import { startJobRuntime, type JobRuntime } from './jobs/runtime';
 import type { UseCaseContext } from './use-cases/context';
 import { pendingMigrations } from './data/migrate';
+import { decodeKey } from './config';
+import type { CrmServices, CrmSettings } from './crm/crm-services';
+import { hubspotConnector } from './crm/hubspot/hubspot-connector';
+import { crmRefsFor } from './data/repositories/crm-links';
+import type { CrmLinkLookup } from './http/routes/registrations';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -52,6 +57,50 @@ export async function checkDatabase(prisma: PrismaClient, url: string): Promise<
   }
 }
 
+export function crmSettings(config: Config): CrmSettings {
+  return {
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    hubspot: {
+      apiBaseUrl: config.HUBSPOT_API_BASE_URL,
+      appBaseUrl: config.HUBSPOT_APP_BASE_URL,
+      appId: config.HUBSPOT_APP_ID,
+      clientId: config.HUBSPOT_CLIENT_ID,
+      clientSecret: config.HUBSPOT_CLIENT_SECRET,
+      requestsPerSecond: config.HUBSPOT_REQUESTS_PER_SECOND,
+      searchesPerSecond: config.HUBSPOT_SEARCHES_PER_SECOND,
+    },
+    reconcileMs: config.CRM_RECONCILE_MS,
+    describeCacheMs: 10 * 60_000,
+  };
+}
+
+/** The registration JSON's `crm` field: { hubspot: { dealId }, salesforce: { opportunityId } }. */
+export function crmLinkLookup(prisma: PrismaClient): CrmLinkLookup {
+  return async (ids) => {
+    const refs = await crmRefsFor(prisma, ids);
+    const out = new Map<string, Record<string, unknown>>();
+    for (const [id, r] of refs) {
+      out.set(id, { ...(r.hubspot ? { hubspot: { dealId: r.hubspot } } : {}), ...(r.salesforce ? { salesforce: { opportunityId: r.salesforce } } : {}) });
+    }
+    return out;
+  };
+}
+
+/**
+ * CRM connections on /readyz. A parked connection (its credentials died) is reported with its reason but
+ * does not make the process unready: one tenant's revoked token must not take the API down for all.
+ */
+export function crmReadiness(s: CrmServices) {
+  return {
+    name: 'crm-connections',
+    check: async () => {
+      const rows = await s.ctx.prisma.crmConnection.findMany({ where: { status: { in: ['active', 'parked'] } }, select: { id: true, crm: true, externalAccountId: true, status: true, statusReason: true, workspaceId: true } });
+      const parked = rows.filter((r) => r.status === 'parked');
+      return { ok: true, detail: { active: rows.length - parked.length, parked: parked.map((p) => ({ connectionId: p.id, workspaceId: p.workspaceId, crm: p.crm, externalAccountId: p.externalAccountId, reason: p.statusReason })) } };
+    },
+  };
+}
+
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -92,12 +141,18 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     metrics,
     outboxWritten: () => nudge?.(),
   };
+  const key = config.ENCRYPTION_KEY ? decodeKey(config.ENCRYPTION_KEY) : null;
+  if (!key) log.warn('ENCRYPTION_KEY is not set: CRM connections cannot be made (their tokens are encrypted at rest)');
   const jobs = await startJobRuntime(ctx, {
     connection: redis,
     prefix: config.QUEUE_PREFIX,
     outboxPollMs: config.OUTBOX_POLL_MS,
     protectionSweepMs: config.PROTECTION_SWEEP_MS,
     work: opts.role !== 'api',
+    crm: {
+      build: (crmJobs): CrmServices => ({ ctx, redis, prefix: config.QUEUE_PREFIX, key, settings: crmSettings(config), connectors: { hubspot: hubspotConnector() }, jobs: crmJobs }),
+      sweepMs: config.CRM_SWEEP_MS,
+    },
   });
   // API-only processes leave dispatching to the workers (they poll); in-process, nudge after each commit.
   if (opts.role !== 'api') nudge = () => jobs.dispatcher.nudge();
@@ -105,7 +160,14 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   let server: http.Server | null = null;
   let port: number | null = null;
   if (opts.role !== 'worker' && opts.listen !== false) {
-    const app = createApp({ ...ctx, redis, bodyLimit: config.BODY_LIMIT });
+    const app = createApp({
+      ...ctx,
+      redis,
+      bodyLimit: config.BODY_LIMIT,
+      crm: jobs.crm,
+      crmLinks: crmLinkLookup(prisma),
+      readiness: jobs.crm ? [crmReadiness(jobs.crm)] : [],
+    });
     server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
     port = await new Promise<number>((resolve, reject) => {

@@ -40,9 +40,36 @@ function migrationsList() {
     shadowDbInitScript: '',
     migrationDirectories: dirs.map((name) => ({
       path: name,
-      migrationFile: { path: 'migration.sql', content: { tag: 'ok', value: readFileSync(path.join(migrationsDir, name, 'migration.sql'), 'utf8') } },
+      migrationFile: { path: 'migration.sql', content: { tag: 'ok', value: withoutCustomSql(readFileSync(path.join(migrationsDir, name, 'migration.sql'), 'utf8')) } },
     })),
   };
+}
+
+/**
+ * The engine replays migrations into the shadow database by splitting them on ';', which breaks on
+ * function bodies ($$ … ; … $$). The custom tail of a migration (prisma/sql: triggers, partial indexes,
+ * storage settings) is invisible to schema.prisma, so the diff is the same without it: leave it out.
+ */
+const CUSTOM_SQL_MARKER = '\n-- Custom SQL (prisma/sql/';
+function withoutCustomSql(sql: string): string {
+  const i = sql.indexOf(CUSTOM_SQL_MARKER);
+  return i === -1 ? sql : `${sql.slice(0, i)}\n`;
+}
+
+/**
+ * Introspection reads catalog columns of PostgreSQL's one-byte "char" type (oid 18), which
+ * @prisma/adapter-pg 7.10 does not map ("Column type 'char' could not be deserialized"). pg already hands
+ * such values over as strings: report them as text (oid 25).
+ */
+function charAsText<T>(conn: T): T {
+  const c = conn as unknown as { performIO: (q: unknown) => Promise<{ fields: { dataTypeID: number }[] }> };
+  const io = c.performIO.bind(c);
+  c.performIO = async (q) => {
+    const r = await io(q);
+    for (const f of r.fields) if (f.dataTypeID === 18) f.dataTypeID = 25;
+    return r;
+  };
+  return conn;
 }
 
 function stamp(d = new Date()): string {
@@ -65,8 +92,8 @@ async function main(): Promise<void> {
     const factory = bindMigrationAwareSqlAdapterFactory({
       provider: shadow.provider,
       adapterName: shadow.adapterName,
-      connect: () => shadow.connect(),
-      connectToShadowDb: () => shadow.connect(),
+      connect: () => shadow.connect().then(charAsText),
+      connectToShadowDb: () => shadow.connect().then(charAsText),
     } as never);
     const SchemaEngine = await loadSchemaEngine();
     const engine = await SchemaEngine.new({ datamodels: undefined }, () => undefined, factory);
@@ -81,7 +108,7 @@ async function main(): Promise<void> {
     } as never);
     let sql = ((res as { stdout?: string }).stdout ?? '').trim();
     const custom = path.join(root, 'prisma', 'sql', `${name}.sql`);
-    if (existsSync(custom)) sql += `\n\n-- Custom SQL (prisma/sql/${name}.sql)\n${readFileSync(custom, 'utf8').trim()}`;
+    if (existsSync(custom)) sql += `\n${CUSTOM_SQL_MARKER}${name}.sql)\n${readFileSync(custom, 'utf8').trim()}`;
     if (!sql || sql === '-- This is an empty migration.') {
       console.log('schema.prisma matches the migrations: nothing to create.');
       return;

@@ -32,7 +32,8 @@ export const REASON_CODES = [
 export type ReasonCode = (typeof REASON_CODES)[number];
 
 export type Outcome = 'approve' | 'review' | 'reject';
-export type CrmName = 'hubspot' | 'salesforce';
+export const CRM_NAMES = ['hubspot', 'salesforce'] as const;
+export type CrmName = (typeof CRM_NAMES)[number];
 
 /** What a partner (or the CRM) submitted, already shape-validated. The domain may be raw user input. */
 export interface RegistrationCandidate {

@@ -9,6 +9,10 @@ import { partnerRoutes } from './routes/partners';
 import { staffTokenRoutes } from './routes/staff-tokens';
 import { registrationRoutes, type CrmLinkLookup } from './routes/registrations';
 import { policyRoutes } from './routes/policy';
+import type { CrmServices } from '../crm/crm-services';
+import { connectionRoutes, mappingRoutes } from './routes/crm';
+import { oauthRoutes } from './routes/oauth';
+import { hubspotWebhookRouter } from './webhooks/hubspot-webhooks';
 
 export interface ReadinessCheck {
   name: string;
@@ -21,8 +25,10 @@ export interface AppDeps extends UseCaseContext {
   /** Extra readiness checks (e.g. CRM connections); each must answer within 2 s. */
   readiness?: ReadinessCheck[];
   crmLinks?: CrmLinkLookup;
-  /** Mount more routers (CRM connectors: webhooks, OAuth, cards, mappings). */
+  /** Mount more routers (e.g. test doubles). */
   extraRoutes?: (app: Express) => void;
+  /** CRM connectors: connections, mappings, OAuth installs, webhooks. */
+  crm?: CrmServices | null;
 }
 
 const READY_TIMEOUT_MS = 2000;
@@ -84,6 +90,24 @@ export function createApp(deps: AppDeps): Express {
   });
 
   deps.extraRoutes?.(app);
+  const crm = deps.crm ?? null;
+  if (crm) {
+    app.use(
+      hubspotWebhookRouter({
+        prisma: deps.prisma,
+        log: deps.log,
+        metrics: deps.metrics,
+        clock: () => new Date(),
+        publicBaseUrl: crm.settings.publicBaseUrl,
+        appSecret: crm.settings.hubspot.clientSecret,
+        appId: crm.settings.hubspot.appId,
+        onStored: async (ids) => {
+          for (const id of ids) await crm.jobs.inbox(id);
+        },
+      }),
+    );
+    app.use('/oauth', oauthRoutes(crm, deps.prisma, deps.clock));
+  }
 
   const v1 = express.Router();
   // Only JSON bodies; anything else with a body is refused before parsing.
@@ -100,6 +124,10 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/staff-tokens', staffTokenRoutes(deps));
   v1.use('/registrations', registrationRoutes(deps, deps.crmLinks));
   v1.use('/policy', policyRoutes(deps));
+  if (crm) {
+    v1.use('/connections', connectionRoutes(crm));
+    v1.use('/mappings', mappingRoutes(crm));
+  }
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

@@ -5,8 +5,10 @@ import { z } from 'zod';
 export const QUEUES = {
   /** One job per outbox row (job id "outbox-<id>"): a registration changed; reactions (CRM sync) run from here. */
   registrationEvents: 'registration-events',
-  /** Repeatable housekeeping: protection sweep (expiry + reminders), outbox cleanup. */
+  /** Repeatable housekeeping: protection sweep (expiry + reminders), outbox cleanup, CRM sweep. */
   maintenance: 'maintenance',
+  /** Per CRM connection (job data: the connection id): push, inbox, backfill, reconcile (src/jobs/crm-jobs.ts). */
+  crmSync: 'crm-sync',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -22,7 +24,7 @@ export const registrationEventJob = z
   .strict();
 export type RegistrationEventJob = z.infer<typeof registrationEventJob>;
 
-export const MAINTENANCE_JOBS = { protectionSweep: 'protection-sweep', outboxCleanup: 'outbox-cleanup' } as const;
+export const MAINTENANCE_JOBS = { protectionSweep: 'protection-sweep', outboxCleanup: 'outbox-cleanup', crmSweep: 'crm-sweep' } as const;
 
 export const defaultJobOptions: DefaultJobOptions = {
   attempts: 10,
@@ -38,6 +40,7 @@ export const outboxJobId = (outboxId: bigint | string | number) => `outbox-${out
 export interface Queues {
   registrationEvents: Queue;
   maintenance: Queue;
+  crmSync: Queue;
   all: Queue[];
   close(): Promise<void>;
 }
@@ -49,10 +52,17 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     prefix,
     defaultJobOptions: { ...defaultJobOptions, attempts: 3, removeOnComplete: { count: 1000 } },
   });
-  const all = [registrationEvents, maintenance];
+  // CRM jobs wait by delaying themselves (rate limits, backoff), so attempts only count real failures.
+  const crmSync = new Queue(QUEUES.crmSync, {
+    connection,
+    prefix,
+    defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 2000, jitter: 0.5 }, removeOnComplete: { count: 1000 }, removeOnFail: { age: 30 * 24 * 3600 } },
+  });
+  const all = [registrationEvents, maintenance, crmSync];
   return {
     registrationEvents,
     maintenance,
+    crmSync,
     all,
     close: async () => {
       await Promise.all(all.map((q) => q.close()));

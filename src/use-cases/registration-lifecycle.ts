@@ -171,6 +171,7 @@ export async function closeRegistration(
   id: string,
   outcome: 'won' | 'lost',
   facts: Record<string, unknown> = {},
+  source?: string,
 ): Promise<RegistrationRow> {
   return withFreshRegistration(ctx, by.workspaceId, id, undefined, async (reg) => {
     if (reg.status === outcome) return null; // already there: idempotent
@@ -182,8 +183,52 @@ export async function closeRegistration(
       expectedVersion: reg.version,
       data: { status: outcome, endedAt: now },
       releaseHold: true,
-      event: { type: `registration.${outcome}`, actor: actorOf(by), data: { from: reg.status, ...facts } },
+      event: { type: `registration.${outcome}`, actor: actorOf(by, source), data: { from: reg.status, ...facts } },
       at: now,
+    };
+  });
+}
+
+export interface CrmFieldChanges {
+  amountValue?: number | null;
+  amountCurrency?: string | null;
+  expectedCloseDate?: string | null; // YYYY-MM-DD
+}
+
+/**
+ * Fields a CRM owns (per the sync mapping) changed there: amount, currency, expected close date. One
+ * version-guarded transaction with its ledger event; values equal to the stored ones write nothing.
+ */
+export async function applyCrmFieldChanges(
+  ctx: UseCaseContext,
+  by: Principal,
+  id: string,
+  changes: CrmFieldChanges,
+  facts: Record<string, unknown>,
+  source: string,
+): Promise<RegistrationRow> {
+  return withFreshRegistration(ctx, by.workspaceId, id, undefined, async (reg) => {
+    const data: Record<string, unknown> = {};
+    const changed: Record<string, { from: unknown; to: unknown }> = {};
+    const current = {
+      amountValue: reg.amountValue === null ? null : Number(reg.amountValue),
+      amountCurrency: reg.amountCurrency,
+      expectedCloseDate: reg.expectedCloseDate ? reg.expectedCloseDate.toISOString().slice(0, 10) : null,
+    };
+    for (const k of Object.keys(changes) as (keyof CrmFieldChanges)[]) {
+      const to = changes[k] ?? null;
+      if (to === current[k]) continue;
+      changed[k] = { from: current[k], to };
+      data[k] = k === 'expectedCloseDate' && to !== null ? new Date(`${String(to)}T00:00:00Z`) : to;
+    }
+    if (Object.keys(changed).length === 0) return null;
+    return {
+      workspaceId: reg.workspaceId,
+      registrationId: reg.id,
+      expectedVersion: reg.version,
+      data,
+      event: { type: 'registration.crm_updated', actor: actorOf(by, source), data: { changes: changed, ...facts } },
+      at: ctx.clock(),
     };
   });
 }

@@ -10,6 +10,9 @@ import { silentLogger } from '../../src/lib/logger';
 import { startJobRuntime, type JobRuntime } from '../../src/jobs/runtime';
 import type { UseCaseContext } from '../../src/use-cases/context';
 import { createWorkspace } from '../../src/use-cases/workspaces';
+import type { CrmServices, CrmSettings } from '../../src/crm/crm-services';
+import { hubspotConnector } from '../../src/crm/hubspot/hubspot-connector';
+import { crmLinkLookup, crmReadiness } from '../../src/main';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -22,6 +25,8 @@ export interface Harness {
   prefix: string;
   baseUrl: string;
   jobs: JobRuntime | null;
+  /** The CRM services (when started with `crm`). */
+  crm: CrmServices | null;
   clock: { now: Date; set(d: Date | string): void; advanceDays(n: number): void };
   api: ApiClient;
   close(): Promise<void>;
@@ -72,7 +77,20 @@ export function apiClient(baseUrl: string): ApiClient {
   };
 }
 
-export async function startHarness(opts: { withJobs?: boolean; start?: string; outboxPollMs?: number } = {}): Promise<Harness> {
+/** A fixed test encryption key (tests only). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7);
+
+export interface HarnessCrmOptions {
+  hubspot?: Partial<CrmSettings['hubspot']>;
+  /** Defaults to the harness's own base URL (so that webhook signatures match). */
+  publicBaseUrl?: string;
+  reconcileMs?: number;
+  sweepMs?: number;
+  /** Leave the encryption key unset (to test the refusal). */
+  noKey?: boolean;
+}
+
+export async function startHarness(opts: { withJobs?: boolean; start?: string; outboxPollMs?: number; realClock?: boolean; crm?: HarnessCrmOptions } = {}): Promise<Harness> {
   const db = await createTestDatabase();
   const prisma = createPrisma(db.url, 20);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -87,17 +105,47 @@ export async function startHarness(opts: { withJobs?: boolean; start?: string; o
     },
   };
   let nudge: (() => void) | undefined;
-  const ctx: UseCaseContext = { prisma, clock: () => clock.now, log: silentLogger(), metrics: createMetrics(), outboxWritten: () => nudge?.() };
+  const ctx: UseCaseContext = { prisma, clock: opts.realClock ? () => new Date() : () => clock.now, log: silentLogger(), metrics: createMetrics(), outboxWritten: () => nudge?.() };
   let jobs: JobRuntime | null = null;
-  if (opts.withJobs) {
-    jobs = await startJobRuntime(ctx, { connection: redis, prefix, outboxPollMs: opts.outboxPollMs ?? 50, protectionSweepMs: 3_600_000, work: true });
-    nudge = () => jobs!.dispatcher.nudge();
-  }
-  const app = createApp({ ...ctx, redis });
-  const server = http.createServer(app);
+  // The port is needed before the CRM services exist (webhook signatures are computed over the public URL).
+  const server = http.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
   const baseUrl = `http://127.0.0.1:${port}`;
+  const crmOpts = opts.crm;
+  if (opts.withJobs || crmOpts) {
+    jobs = await startJobRuntime(ctx, {
+      connection: redis,
+      prefix,
+      outboxPollMs: opts.outboxPollMs ?? 50,
+      protectionSweepMs: 3_600_000,
+      work: opts.withJobs ?? false,
+      ...(crmOpts
+        ? {
+            crm: {
+              build: (crmJobs): CrmServices => ({
+                ctx,
+                redis,
+                prefix,
+                key: crmOpts.noKey ? null : TEST_ENCRYPTION_KEY,
+                settings: {
+                  publicBaseUrl: crmOpts.publicBaseUrl ?? baseUrl,
+                  hubspot: { apiBaseUrl: 'https://api.hubapi.com', appBaseUrl: 'https://app.hubspot.com', requestsPerSecond: 10, searchesPerSecond: 4, ...crmOpts.hubspot },
+                  reconcileMs: crmOpts.reconcileMs ?? 3_600_000,
+                  describeCacheMs: 60_000,
+                },
+                connectors: { hubspot: hubspotConnector() },
+                jobs: crmJobs,
+              }),
+              sweepMs: crmOpts.sweepMs ?? 500,
+            },
+          }
+        : {}),
+    });
+    if (opts.withJobs) nudge = () => jobs!.dispatcher.nudge();
+  }
+  const app = createApp({ ...ctx, redis, crm: jobs?.crm ?? null, crmLinks: crmLinkLookup(prisma), readiness: jobs?.crm ? [crmReadiness(jobs.crm)] : [] });
+  server.on('request', app);
   return {
     db,
     prisma,
@@ -106,6 +154,7 @@ export async function startHarness(opts: { withJobs?: boolean; start?: string; o
     prefix,
     baseUrl,
     jobs,
+    crm: jobs?.crm ?? null,
     clock,
     api: apiClient(baseUrl),
     close: async () => {

@@ -378,7 +378,7 @@ ALTER TABLE "mirror_states" ADD CONSTRAINT "mirror_states_workspace_id_fkey" FOR
 
 -- Custom SQL (prisma/sql/init.sql)
 -- The audit ledger is append-only: refuse UPDATE and DELETE (the hash chain detects anyone who
--- bypasses this, e.g. a superuser disabling the trigger; see `dealreg ledger verify`).
+-- bypasses this, e.g. a superuser disabling the trigger: see `dealreg ledger verify`).
 CREATE OR REPLACE FUNCTION dealreg_ledger_append_only() RETURNS trigger AS $$
 BEGIN
   RAISE EXCEPTION 'ledger_events is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
