@@ -2,6 +2,7 @@
 // each field, which pipeline stages registration statuses map to, and how owners count as direct sales.
 // Pure: the schema, the defaults' shape, and validation against a CRM's describe (fields and stages).
 // CRM field names here are configuration data; the CRM-specific defaults live in src/crm/<name>/.
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { REGISTRATION_STATUSES, type RegistrationStatus } from './types';
 import type { CrmDescribe, CrmFieldInfo } from '../crm/crm-adapter';
@@ -116,7 +117,10 @@ export const syncMappingSchema = z
     /** How an account owner counts for the rules of engagement (DIRECT_OWNED_ACCOUNT). */
     owners: z
       .object({
-        /** Role of an owner on none of the teams below. */
+        /**
+         * Role of an owner on no partner team when no direct teams are listed. Once direct teams are
+         * listed, an owner on none of the teams is "unknown" (see ownerRole).
+         */
         assignedRole: z.enum(['direct', 'partner', 'unknown']).default('direct'),
         /** Role of an account without an owner. */
         unassignedRole: z.enum(['direct', 'partner', 'unknown']).default('unknown'),
@@ -204,7 +208,9 @@ export function validateMappingAgainst(mapping: SyncMapping, describe: CrmDescri
     }
     if (info.type === 'enumeration' && info.options && f.direction !== 'from_crm' && f.registrationField === 'status') {
       const allowed = new Set(info.options.map((o) => o.value));
-      const missing = REGISTRATION_STATUSES.map((s) => f.valueMap?.[s] ?? s).filter((v) => !allowed.has(v));
+      // The value as written: the valueMap first, then the transform (as desiredValue does).
+      const written = (v: string) => (f.transform === 'upper' ? v.toUpperCase() : f.transform === 'lower' ? v.toLowerCase() : v);
+      const missing = REGISTRATION_STATUSES.map((s) => written(f.valueMap?.[s] ?? s)).filter((v) => !allowed.has(v));
       if (missing.length > 0) issues.push({ path: ['fields', i, 'valueMap'], message: `"${f.crmField}" has no option for: ${missing.join(', ')} (add options or a valueMap)` });
     }
   });
@@ -227,6 +233,16 @@ export function validateMappingAgainst(mapping: SyncMapping, describe: CrmDescri
       continue;
     }
     if (status === 'won' && !(s.isClosed && s.isWon)) issues.push({ path: ['stages', 'byStatus', status], message: `"${s.label}" is not a closed-won stage` });
+    if (status === 'pending_review' || status === 'approved') {
+      // The inbound sync reads a won / lost stage as the deal closing: an approved registration would close.
+      const outcome = stageOutcome(mapping, { pipelines: [pipeline] }, stageId, pipeline.id);
+      if (outcome === 'won' || outcome === 'lost') {
+        issues.push({
+          path: ['stages', 'byStatus', status],
+          message: `"${s.label}" means ${outcome}: a registration that is ${status === 'approved' ? 'approved' : 'pending review'} must keep its deal open, or the sync reads the deal as closed ${outcome}`,
+        });
+      }
+    }
     if (status === 'lost' && !(s.isClosed && !s.isWon)) issues.push({ path: ['stages', 'byStatus', status], message: `"${s.label}" is not a closed-lost stage` });
   }
   for (const key of ['wonStageIds', 'lostStageIds'] as const) {
@@ -272,8 +288,16 @@ export function ownerRole(mapping: SyncMapping, owner: { id: string | null; team
   return mapping.owners.assignedRole;
 }
 
+/** Up to three known names close to `name`: same letters ("close_date"), containing it, or a typo away. */
 function suggest(name: string, known: string[]): string {
-  const lower = name.toLowerCase();
-  const close = known.filter((k) => k.toLowerCase().includes(lower) || lower.includes(k.toLowerCase())).slice(0, 3);
+  const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const wanted = squash(name);
+  const typos = Math.max(1, Math.floor(wanted.length / 4));
+  const close = known
+    .map((k) => ({ k, key: squash(k), d: distance(wanted, squash(k)) }))
+    .filter(({ key, d }) => d <= typos || (wanted.length >= 3 && key.length >= 3 && (key.includes(wanted) || wanted.includes(key))))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map(({ k }) => k);
   return close.length > 0 ? ` (did you mean ${close.map((c) => `"${c}"`).join(', ')}?)` : '';
 }

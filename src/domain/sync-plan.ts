@@ -6,7 +6,7 @@
 // - Inbound: a CRM value equal to `known` is no change (our own write coming back: an echo); a different
 //   one is a real change, applied to the registration or undone, as field ownership says.
 import type { FieldMapping, InboundField, SyncMapping } from './sync-mapping';
-import { ownerOf, templatePlaceholders } from './sync-mapping';
+import { ownerOf } from './sync-mapping';
 import type { RegistrationStatus } from './types';
 
 export type CanonicalValue = string | number | boolean | null;
@@ -87,12 +87,14 @@ export function factValue(facts: RegistrationFacts, field: string): CanonicalVal
 }
 
 export function renderTemplate(template: string, facts: RegistrationFacts): string {
-  let out = template;
-  for (const name of templatePlaceholders(template)) {
+  // One pass (the placeholders of templatePlaceholders), so that a value that happens to contain
+  // "{partner.name}" is written as is, not expanded.
+  const out = template.replace(/\{([a-zA-Z.]+)\}/g, (_, name: string) => {
     const v = factValue(facts, name);
-    out = out.split(`{${name}}`).join(v === null ? '' : String(v));
-  }
-  return out.replace(/\s+/g, ' ').replace(/\(\s*\)/g, '').trim();
+    return v === null ? '' : String(v);
+  });
+  // Drop brackets left empty first, then collapse the spaces that leaves behind.
+  return out.replace(/\(\s*\)/g, '').replace(/\s+/g, ' ').trim();
 }
 
 /** A value in the canonical form of a field's transform (so that "48000" from a CRM equals 48000). */
@@ -101,7 +103,9 @@ export function canonicalise(f: Pick<FieldMapping, 'transform' | 'registrationFi
   const transform = f.transform !== 'none' ? f.transform : f.registrationField === 'amount.value' ? 'number' : f.registrationField === 'expectedCloseDate' || f.registrationField?.startsWith('protection.') ? 'date' : 'none';
   switch (transform) {
     case 'number': {
-      const n = typeof value === 'number' ? value : Number(String(value).trim());
+      const text = typeof value === 'number' ? null : String(value).trim();
+      if (text === '') return null; // Number('  ') is 0, but a blank amount is empty
+      const n = text === null ? (value as number) : Number(text);
       return Number.isFinite(n) ? Math.round(n * 100) / 100 : null;
     }
     case 'date':
@@ -142,7 +146,7 @@ export function sameValue(a: CanonicalValue | undefined, b: CanonicalValue | und
 /** The value dealreg wants in the CRM for one mapped field. */
 export function desiredValue(f: FieldMapping, facts: RegistrationFacts): CanonicalValue {
   const raw = f.template !== undefined ? renderTemplate(f.template, facts) : factValue(facts, f.registrationField!);
-  const mapped = raw !== null && f.valueMap && String(raw) in f.valueMap ? f.valueMap[String(raw)]! : raw;
+  const mapped = raw !== null && f.valueMap && Object.hasOwn(f.valueMap, String(raw)) ? f.valueMap[String(raw)]! : raw;
   return canonicalise(f, mapped);
 }
 
@@ -198,6 +202,24 @@ export function planOutbound(args: {
   return { kind, fields, pipelineId, stageId, knownAfter };
 }
 
+/**
+ * What we take the CRM to hold for a field. A field we write but is missing from `known` was empty when
+ * we last wrote (planOutbound leaves empty values out of a create), so the CRM holds nothing there. A
+ * from_crm field we have not read yet is taken to hold the registration's own value.
+ */
+function knownValue(f: FieldMapping, known: KnownValues, facts: RegistrationFacts): CanonicalValue {
+  if (f.crmField in known) return known[f.crmField] ?? null;
+  if (writes(f) || !f.registrationField) return null;
+  return canonicalise(f, factValue(facts, f.registrationField));
+}
+
+/** Whether ISO time `a` is after `b`, as instants (offsets and fractional seconds differ between CRMs). */
+function isLater(a: string, b: string): boolean {
+  const x = Date.parse(a);
+  const y = Date.parse(b);
+  return Number.isNaN(x) || Number.isNaN(y) ? a > b : x > y;
+}
+
 export interface InboundChange {
   field: InboundField;
   crmField: string;
@@ -242,7 +264,7 @@ export function planInbound(args: {
   for (const f of mapping.fields) {
     if (!(f.crmField in crm.fields)) continue; // not read: nothing to say about it
     const value = canonicalise(f, crm.fields[f.crmField]);
-    if (f.crmField in known ? sameValue(value, known[f.crmField]) : !writes(f) && f.registrationField && sameValue(value, factValue(facts, f.registrationField))) continue;
+    if (sameValue(value, knownValue(f, known, facts))) continue;
     differs = true;
     knownAfter[f.crmField] = value;
     const owner = ownerOf(f);
@@ -252,7 +274,7 @@ export function planInbound(args: {
       continue;
     }
     if (!flowsBack) continue; // CRM-owned or latest-wins but one-way: the CRM keeps its edit
-    if (owner === 'latest' && args.localPendingSince && args.localPendingSince > crm.changedAt) {
+    if (owner === 'latest' && args.localPendingSince && isLater(args.localPendingSince, crm.changedAt)) {
       repush = true; // our unpushed change is newer
       continue;
     }

@@ -106,17 +106,22 @@ function isInputError(e: unknown): e is CrmError {
 /**
  * Sends a batch; when HubSpot refuses the whole batch for an input problem (one bad value fails all
  * 100), splits it in halves until the bad inputs stand alone. Costs nothing extra when all is well.
+ * A whole-call failure of the first call is thrown; once split, a failure (a 429 halfway, say) becomes
+ * the result of the inputs it left undone, so that the halves already written are still reported.
  */
-async function bisect<T, R>(items: T[], send: (items: T[]) => Promise<R[]>, alone: (item: T, error: CrmError) => R): Promise<R[]> {
+async function bisect<T, R>(items: T[], send: (items: T[]) => Promise<R[]>, alone: (item: T, error: CrmError) => R, split = false): Promise<R[]> {
   if (items.length === 0) return [];
   try {
     return await send(items);
   } catch (e) {
-    if (!isInputError(e)) throw e;
+    if (!isInputError(e)) {
+      if (split && e instanceof CrmError) return items.map((item) => alone(item, e));
+      throw e;
+    }
     if (items.length === 1) return [alone(items[0]!, e)];
     const mid = Math.ceil(items.length / 2);
-    const left = await bisect(items.slice(0, mid), send, alone);
-    const right = await bisect(items.slice(mid), send, alone);
+    const left = await bisect(items.slice(0, mid), send, alone, true);
+    const right = await bisect(items.slice(mid), send, alone, true);
     return [...left, ...right];
   }
 }
@@ -146,11 +151,10 @@ type CreateOutcome =
   | { kind: 'exists'; write: OpportunityWrite; existingId: string | null }
   | { kind: 'failed'; write: OpportunityWrite; error: CrmError };
 
+/** An update by deal id: a write with a known externalId, or a create completed as an update. */
 interface UpdateItem {
   write: OpportunityWrite;
   id: string;
-  /** A create completed as an update (the deal already existed). */
-  fallback: boolean;
 }
 
 export function createHubspotAdapter(opts: HubspotAdapterOptions): HubspotAdapter {
@@ -355,7 +359,7 @@ export function createHubspotAdapter(opts: HubspotAdapterOptions): HubspotAdapte
       } else if (seenDeals.has(w.externalId)) duplicate(w, `deal ${w.externalId}`);
       else {
         seenDeals.add(w.externalId);
-        updates.push({ write: w, id: w.externalId, fallback: false });
+        updates.push({ write: w, id: w.externalId });
       }
     }
 
@@ -400,7 +404,7 @@ export function createHubspotAdapter(opts: HubspotAdapterOptions): HubspotAdapte
       else {
         seenDeals.add(id);
         log.info({ ...logBase, registrationId: c.write.registrationId, externalId: id }, 'hubspot deal already existed; completing the create as an update');
-        updates.push({ write: c.write, id, fallback: true });
+        updates.push({ write: c.write, id });
       }
     }
 

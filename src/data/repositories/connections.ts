@@ -89,6 +89,12 @@ export async function activeConnections(db: Db, where: { workspaceId?: string; c
   return rows.map(toRecord);
 }
 
+/** Connections whose registrations are tracked: active ones, and parked ones (their work waits for a reconnect). */
+export async function syncingConnections(db: Db, workspaceId: string): Promise<ConnectionRecord[]> {
+  const rows = await db.crmConnection.findMany({ where: { workspaceId, status: { in: ['active', 'parked'] } }, orderBy: { createdAt: 'asc' }, select });
+  return rows.map(toRecord);
+}
+
 export async function findConnectionByAccount(db: Db, workspaceId: string, crm: CrmName, externalAccountId: string): Promise<ConnectionRecord | null> {
   const r = await db.crmConnection.findUnique({ where: { workspaceId_crm_externalAccountId: { workspaceId, crm, externalAccountId } }, select });
   return r ? toRecord(r) : null;

@@ -22,6 +22,7 @@ import { CrmError, type AccessTokenSource, type SchemaReport } from '../../crm/c
 import { createCallGate, pausedForMs } from '../../crm/call-gate';
 import { connectorFor, forgetCaches, requireKey, type CrmServices } from '../../crm/crm-services';
 import { actorOf, type StaffPrincipal } from '../context';
+import { seedLinks } from './mark-for-sync';
 
 export interface ConnectionDraft {
   crm: CrmName;
@@ -119,8 +120,10 @@ export async function connectCrm(s: CrmServices, by: StaffPrincipal, draft: Conn
     at: s.ctx.clock(),
   });
   await forgetCaches(s, saved.id);
+  const seeded = await seedLinks(s, saved.id);
   await s.jobs.backfill(saved.id);
-  s.ctx.log.info({ component: 'crm', crm: saved.crm, connectionId: saved.id, externalAccountId: saved.externalAccountId, created: schema.created, missing: schema.missing }, 'CRM connected');
+  if (seeded > 0) await s.jobs.push(saved.id);
+  s.ctx.log.info({ component: 'crm', crm: saved.crm, connectionId: saved.id, externalAccountId: saved.externalAccountId, created: schema.created, missing: schema.missing, registrationsToPush: seeded }, 'CRM connected');
   return { connection: await connectionView(s, saved), schema };
 }
 

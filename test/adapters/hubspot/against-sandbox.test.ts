@@ -1,7 +1,7 @@
 // The adapter against the real in-process HubSpot sandbox (src/sandbox/hubspot): proves that the shapes
 // the nock tests use are the shapes the fake (modelled on HubSpot) really answers with.
 import { createHubspotSandbox, type HubspotSandbox, type PortalCreated } from '../../../src/sandbox/hubspot';
-import { createHubspotAdapter, type HubspotAdapter } from '../../../src/crm/hubspot';
+import { createHubspotAdapter, introspect, refreshAccessToken, type HubspotAdapter } from '../../../src/crm/hubspot';
 import type { OpportunityWrite } from '../../../src/crm/crm-adapter';
 import { silentLogger } from '../../../src/lib/logger';
 import { countingGate, recordingTokens, type CountingGate } from './helpers';
@@ -159,7 +159,28 @@ describe('the HubSpot adapter against the sandbox', () => {
   it('turns a 429 from the sandbox into RATE_LIMITED and pauses the gate for Retry-After', async () => {
     expect((await control('/_sandbox/faults', { portalId: portal.portalId, status: 429, count: 1 })).status).toBe(201);
     const paused = gate.paused.length;
-    await expect(adapter.describe()).rejects.toMatchObject({ name: 'CrmError', code: 'RATE_LIMITED', retryAfterMs: 10_000 });
+    await expect(adapter.listOwners()).rejects.toMatchObject({ name: 'CrmError', code: 'RATE_LIMITED', retryAfterMs: 10_000 });
     expect(gate.paused.slice(paused)).toEqual([10_000]);
   });
+  it('after the sandbox expires the token, refreshes it once through the real token endpoint and carries on', async () => {
+    const tokens = recordingTokens(portal.accessToken);
+    const refreshed: string[] = [];
+    let current = portal.accessToken;
+    tokens.current = async () => current;
+    tokens.refresh = async (rejected) => {
+      refreshed.push(rejected);
+      const fresh = await refreshAccessToken({ baseUrl: sandbox.baseUrl, clientId: portal.clientId, clientSecret: portal.clientSecret, refreshToken: portal.refreshToken });
+      expect(fresh).toMatchObject({ refreshToken: portal.refreshToken, expiresIn: 1800 });
+      current = fresh.accessToken;
+      return current;
+    };
+    const oauthAdapter = createHubspotAdapter({ portalId: String(portal.portalId), baseUrl: sandbox.baseUrl, tokens, gate: countingGate() });
+    expect((await control('/_sandbox/expire-tokens', { portalId: portal.portalId })).status).toBe(200);
+    expect((await oauthAdapter.listOwners()).length).toBeGreaterThan(0);
+    expect(refreshed).toEqual([portal.accessToken]);
+    // The OAuth token introspects with its portal, app and time left.
+    expect(await introspect({ baseUrl: sandbox.baseUrl, accessToken: current })).toMatchObject({ hubId: String(portal.portalId), appId: String(portal.appId), expiresIn: expect.any(Number) });
+    await expect(refreshAccessToken({ baseUrl: sandbox.baseUrl, clientId: portal.clientId, clientSecret: 'wrong', refreshToken: portal.refreshToken })).rejects.toMatchObject({ code: 'AUTH', crmCode: 'BAD_CLIENT_SECRET' });
+  });
+
 });

@@ -256,6 +256,26 @@ describe('updates', () => {
     expect(gate.paused).toEqual([2000]);
   });
 
+  it('while isolating a bad input, a 429 on the second half is reported for that half; the first half stays written', async () => {
+    const { adapter, gate } = adapterWith();
+    const { scope, requests } = hubspot();
+    scope
+      .post(UPDATE, (b: { inputs: unknown[] }) => b.inputs.length === 4)
+      .reply(400, errorBody('VALIDATION_ERROR', 'Property values were not valid: [{"isValid":false,"message":"x","error":"INVALID_OPTION","name":"dealreg_status"}]'))
+      .post(UPDATE, (b: { inputs: Array<{ id: string }> }) => b.inputs[0]!.id === '1')
+      .reply(200, { status: 'COMPLETE', results: [dealBody('1'), dealBody('2')] })
+      .post(UPDATE, (b: { inputs: Array<{ id: string }> }) => b.inputs[0]!.id === '3')
+      .reply(429, RATE_LIMIT_BODY, { 'Retry-After': '5' });
+    const results = await adapter.writeOpportunities([update(1, '1'), update(2, '2'), update(3, '3'), update(4, '4')]);
+    expect(requests()).toBe(3);
+    expect(results.filter((r) => r.ok).map((r) => r.registrationId)).toEqual(['reg-1', 'reg-2']);
+    expect(results.filter((r) => !r.ok)).toEqual([
+      { registrationId: 'reg-3', ok: false, error: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterMs: 5000 }) },
+      { registrationId: 'reg-4', ok: false, error: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterMs: 5000 }) },
+    ]);
+    expect(gate.paused).toEqual([5000]);
+  });
+
   it('a whole-call failure before anything was written is thrown', async () => {
     const { adapter } = adapterWith();
     hubspot().scope.post(UPDATE).reply(503, errorBody('SERVICE_UNAVAILABLE', 'Service Unavailable.'));
