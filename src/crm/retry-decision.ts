@@ -27,8 +27,11 @@ export const RETRY_POLICY = {
   defaultRateLimitWaitMs: 10_000,
 } as const;
 
+/** RETRY_POLICY's shape with plain numbers (the `as const` literals would refuse any other policy). */
+type Policy = { readonly [K in keyof typeof RETRY_POLICY]: number };
+
 /** Exponential backoff with full jitter in [50%, 100%] of the step, capped. */
-export function backoffMs(attempt: number, random: () => number, policy = RETRY_POLICY): number {
+export function backoffMs(attempt: number, random: () => number, policy: Policy = RETRY_POLICY): number {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(step * (0.5 + 0.5 * random()));
 }
@@ -36,7 +39,7 @@ export function backoffMs(attempt: number, random: () => number, policy = RETRY_
 /**
  * @param attempt 1 for the first failure of this item or job, 2 for the second, …
  */
-export function decideRetry(error: unknown, attempt: number, random: () => number = Math.random, policy = RETRY_POLICY): RetryDecision {
+export function decideRetry(error: unknown, attempt: number, random: () => number = Math.random, policy: Policy = RETRY_POLICY): RetryDecision {
   const code: CrmErrorCode = error instanceof CrmError ? error.code : 'TEMPORARY';
   const what = error instanceof Error ? error.message : String(error);
   switch (code) {
