@@ -1,7 +1,11 @@
 // `npx dealreg demo`: the whole loop on embedded defaults, printed step by step.
 // No configuration: without DATABASE_URL an embedded PostgreSQL is started (and thrown away at the end);
-// Redis defaults to 127.0.0.1:6379. Everything goes through the real HTTP API and the real workers.
+// Redis defaults to 127.0.0.1:6379; the built-in HubSpot sandbox plays HubSpot (a portal with owners,
+// companies and a deal, signed webhooks, rate limits). Everything goes through the real HTTP API, the
+// real workers and the real @hubspot/api-client.
 import { randomBytes } from 'node:crypto';
+import { freePort } from '../../src/data/embedded-postgres';
+import { createHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { loadConfig, ConfigError } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
 import { migrate } from '../../src/data/migrate';
@@ -16,13 +20,37 @@ export async function runDemo(): Promise<boolean> {
   const out = new Printer();
   let embedded: EmbeddedDatabase | null = null;
   let service: Service | null = null;
+  let hubspot: HubspotSandbox | null = null;
   const prefix = `dealreg-demo-${randomBytes(3).toString('hex')}`;
   let offsetMs = 0;
   try {
-    const env = { ...process.env, QUEUE_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+    out.title('dealreg demo — partner deal registration, rules of engagement, protection windows, HubSpot sync');
+    out.step('Starting the HubSpot sandbox (a wire-compatible fake of the HubSpot APIs dealreg uses)');
+    hubspot = createHubspotSandbox({ webhookDispatchIntervalMs: 50 });
+    await hubspot.listen(0);
+    const port = await freePort();
+    const app = { appId: 3_000_123, clientId: 'dealreg-demo-app', clientSecret: randomBytes(16).toString('hex') };
+    const hs = sandboxClient(hubspot.baseUrl);
+    const portal = (await hs('POST', '/_sandbox/portals', { ...app, webhookTargetUrl: `http://127.0.0.1:${port}/webhooks/hubspot` })).body as { portalId: number; accessToken: string };
+    out.ok(`HubSpot sandbox on ${hubspot.baseUrl}: portal ${portal.portalId}, signed webhooks to dealreg, 110 requests / 10 s`);
+    const env = {
+      ...process.env,
+      QUEUE_PREFIX: prefix,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      HUBSPOT_API_BASE_URL: hubspot.baseUrl,
+      HUBSPOT_APP_BASE_URL: hubspot.baseUrl,
+      HUBSPOT_APP_ID: String(app.appId),
+      HUBSPOT_CLIENT_ID: app.clientId,
+      HUBSPOT_CLIENT_SECRET: app.clientSecret,
+      // A key for this run only: CRM tokens are encrypted at rest even in the demo.
+      ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? randomBytes(32).toString('hex'),
+      CRM_SWEEP_MS: '500',
+    };
     let cfg = loadConfig(env);
 
-    out.title('dealreg demo — partner deal registration, rules of engagement, protection windows');
     if (!cfg.DATABASE_URL) {
       out.step('Starting an embedded PostgreSQL (DATABASE_URL is not set)');
       embedded = await startEmbeddedPostgres();
@@ -64,12 +92,31 @@ export async function runDemo(): Promise<boolean> {
     out.item('Wingtip is set inactive (its agreement lapsed)');
 
     // ── CRM knowledge ──────────────────────────────────────────────────────────────────────────────
-    out.section('2. What the CRM knows (the local account mirror)');
-    await seedMirror(service, ws.workspaceId);
+    out.section('2. HubSpot: what the CRM knows, and connecting it');
+    const ui = { 'x-sandbox-actor': 'user:701', 'x-sandbox-portal-id': String(portal.portalId) };
+    const owners = await hs('POST', `/_sandbox/portals/${portal.portalId}/owners`, { owners: [{ email: 'dana.direct@demo.test', firstName: 'Dana', lastName: 'Direct', userId: 701 }] });
+    const dana = owners.body.results[0].id as string;
+    await hs('POST', `/_sandbox/portals/${portal.portalId}/seed`, {
+      companies: [
+        { properties: { name: 'Globex', domain: 'globex.com', hubspot_owner_id: dana } },
+        { properties: { name: 'Initech', domain: 'initech.com', lifecyclestage: 'customer' } },
+        { properties: { name: 'Umbrella Corp', domain: 'umbrella.com' } },
+        { properties: { name: 'Acme Inc.', domain: 'acme.com' } },
+      ],
+      deals: [{ properties: { dealname: 'Umbrella renewal', amount: '120000', dealstage: 'presentationscheduled' }, companies: ['#2'] }],
+    });
     out.item('globex.com     owned by Dana Direct (direct sales)');
-    out.item('initech.com    an existing customer');
-    out.item('umbrella.com   has an open opportunity "Umbrella renewal" (Proposal, 120,000)');
-    out.note('(the CRM connectors fill this mirror from HubSpot / Salesforce; here it is seeded directly)');
+    out.item('initech.com    lifecycle stage "customer"');
+    out.item('umbrella.com   has an open deal "Umbrella renewal" (Presentation scheduled, 120,000)');
+    out.item('acme.com       a company nobody works yet');
+    const connected = await api.call('POST', '/v1/connections/hubspot', ws.adminToken, { portalId: portal.portalId, accessToken: portal.accessToken });
+    if (connected.status !== 201) throw new Error(`connecting HubSpot failed: ${connected.status} ${JSON.stringify(connected.body)}`);
+    out.ok(`connected portal ${portal.portalId} with a private-app token (stored encrypted); created the deal properties ${connected.body.schema.created.join(', ')}`);
+    const backfilled = await waitFor(async () => {
+      const l = await api.call('GET', '/v1/connections', ws.adminToken);
+      return l.body.data[0]?.backfill?.state === 'done' ? l.body.data[0] : undefined;
+    });
+    out.ok(`backfill: ${backfilled.backfill.accounts} companies and ${backfilled.backfill.opportunities} deal(s) copied into the local account mirror (conflict checks never call HubSpot)`);
 
     // ── Policy ─────────────────────────────────────────────────────────────────────────────────────
     out.section('3. RevOps sets the rules of engagement');
@@ -127,7 +174,13 @@ export async function runDemo(): Promise<boolean> {
     show('Contoso: gmail.com', await reg('contoso', 'gmail.com', 'Some Person'));
     const staffView = await api.call('GET', `/v1/registrations/${umbrella.body.id}`, pm.body.token);
     const ev = staffView.body.verdict.reasons[0]?.evidence;
-    out.note(`staff see the evidence: Umbrella's conflict is opportunity "${ev?.opportunity?.name}" (${ev?.opportunity?.stage}); the partner only sees "${umbrella.body.verdict.reasons[0]?.message}"`);
+    out.note(`staff see the evidence: Umbrella's conflict is HubSpot deal ${ev?.opportunity?.externalId} "${ev?.opportunity?.name}" (${ev?.opportunity?.stage}); the partner only sees "${umbrella.body.verdict.reasons[0]?.message}"`);
+    const acmeDeal = await waitFor(async () => {
+      const r = await api.call('GET', `/v1/registrations/${acme.body.id}`, pm.body.token);
+      return r.body.crm?.hubspot?.dealId as string | undefined;
+    });
+    const deal = (await hs('GET', `/crm/v3/objects/deals/${acmeDeal}?properties=dealname,amount,dealstage,dealreg_partner_name,dealreg_status,dealreg_protection_end&associations=companies`, undefined, ui)).body;
+    out.ok(`in HubSpot: approved Acme is deal ${acmeDeal} "${deal.properties.dealname}", stage ${deal.properties.dealstage}, amount ${deal.properties.amount}, partner ${deal.properties.dealreg_partner_name}, protected until ${deal.properties.dealreg_protection_end}, on company acme.com`);
 
     // ── Race ───────────────────────────────────────────────────────────────────────────────────────
     out.section('6. A race: 20 partners register the same new account at the same instant');
@@ -160,6 +213,43 @@ export async function runDemo(): Promise<boolean> {
         : await api.call('POST', `/v1/registrations/${r.id}/reject`, pm.body.token, { reason: 'Initech is an existing customer managed by customer success' });
       out.item(`${r.company.name.padEnd(20)} ${approve ? 'approved' : 'rejected'} → status ${res.body.status}${res.body.protection ? `, protected until ${res.body.protection.endsAt.slice(0, 10)}` : ''}`);
     }
+    // ── The CRM talks back ─────────────────────────────────────────────────────────────────────────
+    const umbrellaDeal = await waitFor(async () => (await api.call('GET', `/v1/registrations/${umbrella.body.id}`, pm.body.token)).body.crm?.hubspot?.dealId as string | undefined);
+    out.item(`Umbrella is now HubSpot deal ${umbrellaDeal}`);
+    out.section('7b. In HubSpot, Dana the sales rep works the deals');
+    const t0 = Date.now();
+    await hs('PATCH', `/crm/v3/objects/deals/${acmeDeal}`, { properties: { amount: '52000', dealreg_partner_name: 'not the partner' } }, ui);
+    const acmeBack = await waitFor(async () => {
+      const r = await api.call('GET', `/v1/registrations/${acme.body.id}`, pm.body.token);
+      return r.body.amount?.value === 52000 ? r.body : undefined;
+    });
+    out.item(`Dana raises Acme's amount to 52,000 → the registration's amount is ${acmeBack.amount.value} ${acmeBack.amount.currency} (${Date.now() - t0} ms; amount is "latest change wins")`);
+    const restored = await waitFor(async () => {
+      const d = (await hs('GET', `/crm/v3/objects/deals/${acmeDeal}?properties=dealreg_partner_name`, undefined, ui)).body;
+      return d.properties.dealreg_partner_name === 'Northwind Resellers' ? d : undefined;
+    });
+    out.item(`Dana also overwrote the partner name → dealreg owns that property and put back "${restored.properties.dealreg_partner_name}"`);
+    const t1 = Date.now();
+    await hs('PATCH', `/crm/v3/objects/deals/${umbrellaDeal}`, { properties: { dealstage: 'closedwon' } }, ui);
+    const won = await waitFor(async () => {
+      const r = await api.call('GET', `/v1/registrations/${umbrella.body.id}`, pm.body.token);
+      return r.body.status === 'won' ? r.body : undefined;
+    });
+    const wonEvents = await api.call('GET', `/v1/registrations/${won.id}/events`, pm.body.token);
+    const wonEvent = wonEvents.body.data.find((x: { type: string }) => x.type === 'registration.won');
+    out.ok(`Dana moves Umbrella to Closed Won → registration ${won.status} in ${Date.now() - t1} ms, by ${wonEvent.actor.type} ${wonEvent.actor.id} via ${wonEvent.source}; attribution: ${wonEvent.data.attribution.partners.map((p: { percent: number; amount: number }) => `${p.percent}% of ${p.amount}`).join(', ')} to Contoso`);
+    await hs('POST', `/_sandbox/portals/${portal.portalId}/webhooks/flush`, {});
+    await new Promise((r) => setTimeout(r, 800));
+    const quiet0 = (await hs('GET', `/_sandbox/portals/${portal.portalId}/stats`)).body;
+    await new Promise((r) => setTimeout(r, 1500));
+    const quiet1 = (await hs('GET', `/_sandbox/portals/${portal.portalId}/stats`)).body;
+    const counted = (await service.ctx.metrics.webhookEvents.get()).values;
+    const n = (result: string) => counted.filter((v) => v.labels.result === result).reduce((a, v) => a + v.value, 0);
+    out.check(
+      quiet1.requests - quiet0.requests <= 1,
+      `no ping-pong: of ${quiet0.webhooks.eventsEmitted} webhook events, ${n('echo')} were dealreg's own writes (recognised by changeSource/sourceId and dropped), ${n('stored')} were stored and applied; ${quiet1.requests - quiet0.requests} API calls in the last 1.5 s`,
+    );
+
     const illegal = await api.call('POST', `/v1/registrations/${acme.body.id}/approve`, pm.body.token, {});
     out.item(`approving an already approved registration: ${illegal.status} ${illegal.body.error.code}`);
     const notOwn = await api.call('GET', `/v1/registrations/${acme.body.id}`, partners.contoso!.apiKey);
@@ -192,6 +282,11 @@ export async function runDemo(): Promise<boolean> {
     const outbox = await service.ctx.prisma.outboxMessage.count({ where: { workspaceId: ws.workspaceId } });
     out.check(counts.completed === outbox, `outbox → BullMQ: ${outbox} outbox rows, ${counts.completed} jobs completed, ${counts.failed} failed`);
 
+    const deals = (await hs('POST', '/crm/v3/objects/deals/search', { filterGroups: [{ filters: [{ propertyName: 'dealreg_registration_id', operator: 'HAS_PROPERTY' }] }], properties: ['dealreg_status'], limit: 100 }, ui)).body;
+    const byStatus = new Map<string, number>();
+    for (const d of deals.results) byStatus.set(d.properties.dealreg_status, (byStatus.get(d.properties.dealreg_status) ?? 0) + 1);
+    out.ok(`HubSpot now holds ${deals.total} registration deals: ${[...byStatus].map(([k, n]) => `${n} ${k}`).join(', ')} (expiries and the win were written back)`);
+
     out.section('Done');
     out.note('Next: `npm test` runs the test suite; `npx dealreg serve` runs the service (see README).');
     return out.failures === 0;
@@ -208,24 +303,27 @@ export async function runDemo(): Promise<boolean> {
       await service.close().catch(() => undefined);
     }
     await embedded?.stop();
+    await hubspot?.close().catch(() => undefined);
   }
 }
 
-async function seedMirror(service: Service, workspaceId: string): Promise<void> {
-  const p = service.ctx.prisma;
-  const account = async (externalId: string, name: string, domain: string, o: { ownerName?: string; ownerRole?: string; isCustomer?: boolean }) => {
-    const a = await p.mirrorAccount.create({
-      data: { workspaceId, crm: 'hubspot', externalId, name, nameKey: name.toLowerCase(), ownerName: o.ownerName ?? null, ownerRole: o.ownerRole ?? 'unknown', isCustomer: o.isCustomer ?? false },
-    });
-    await p.mirrorAccountDomain.create({ data: { workspaceId, domain, accountId: a.id } });
+function sandboxClient(baseUrl: string) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${baseUrl}${path}`, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body: body !== undefined ? JSON.stringify(body) : undefined });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  await account('1001', 'Globex', 'globex.com', { ownerName: 'Dana Direct', ownerRole: 'direct' });
-  await account('1002', 'Initech', 'initech.com', { isCustomer: true });
-  await account('1003', 'Umbrella Corp', 'umbrella.com', {});
-  await p.mirrorOpportunity.create({
-    data: { workspaceId, crm: 'hubspot', externalId: '9001', accountExternalId: '1003', name: 'Umbrella renewal', stage: 'Proposal', amount: 120_000, ownerName: 'Sam Seller' },
-  });
-  await p.mirrorState.create({ data: { workspaceId, crm: 'hubspot', syncedAt: new Date(), accountsCount: 3 } });
+}
+
+/** Polls (every 50 ms, up to 15 s) until fn gives a value. */
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting for the CRM sync (is the worker running?)');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function runSweep(service: Service): Promise<void> {

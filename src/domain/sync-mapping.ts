@@ -233,6 +233,7 @@ export function validateMappingAgainst(mapping: SyncMapping, describe: CrmDescri
       continue;
     }
     if (status === 'won' && !(s.isClosed && s.isWon)) issues.push({ path: ['stages', 'byStatus', status], message: `"${s.label}" is not a closed-won stage` });
+    if (status === 'lost' && !(s.isClosed && !s.isWon)) issues.push({ path: ['stages', 'byStatus', status], message: `"${s.label}" is not a closed-lost stage` });
     if (status === 'pending_review' || status === 'approved') {
       // The inbound sync reads a won / lost stage as the deal closing: an approved registration would close.
       const outcome = stageOutcome(mapping, { pipelines: [pipeline] }, stageId, pipeline.id);
@@ -243,7 +244,6 @@ export function validateMappingAgainst(mapping: SyncMapping, describe: CrmDescri
         });
       }
     }
-    if (status === 'lost' && !(s.isClosed && !s.isWon)) issues.push({ path: ['stages', 'byStatus', status], message: `"${s.label}" is not a closed-lost stage` });
   }
   for (const key of ['wonStageIds', 'lostStageIds'] as const) {
     const ids = mapping.stages[key];

@@ -3,25 +3,25 @@
 // CrmError out. What the job then does about the code is src/crm/retry-decision.ts's business.
 import { CrmError, type CrmErrorCode } from '../crm-adapter';
 
-export type Headers = Readonly<Record<string, string | undefined>>;
+export type HeaderMap = Readonly<Record<string, string | undefined>>;
 
 /** One HTTP answer as the adapter saw it. `body` is parsed JSON when it was JSON, else the raw text. */
 export interface HubspotAnswer {
   status: number;
-  headers: Headers;
+  headers: HeaderMap;
   body: unknown;
 }
 
 const MAX_MESSAGE = 600;
 
 /** Case-insensitive header lookup. */
-export function header(headers: Headers, name: string): string | undefined {
+export function header(headers: HeaderMap, name: string): string | undefined {
   const wanted = name.toLowerCase();
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === wanted && v !== undefined) return v;
   return undefined;
 }
 
-function numberHeader(headers: Headers, name: string): number | undefined {
+function numberHeader(headers: HeaderMap, name: string): number | undefined {
   const raw = header(headers, name);
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);
@@ -29,7 +29,7 @@ function numberHeader(headers: Headers, name: string): number | undefined {
 }
 
 /** What `X-HubSpot-RateLimit-*` says about the rolling window; null when the headers are absent. */
-export function rateLimitInfo(headers: Headers): { remaining?: number; max?: number; intervalMs?: number } | null {
+export function rateLimitInfo(headers: HeaderMap): { remaining?: number; max?: number; intervalMs?: number } | null {
   const remaining = numberHeader(headers, 'x-hubspot-ratelimit-remaining');
   const max = numberHeader(headers, 'x-hubspot-ratelimit-max');
   const intervalMs = numberHeader(headers, 'x-hubspot-ratelimit-interval-milliseconds');
@@ -54,7 +54,7 @@ function str(v: unknown): string | undefined {
  * (`X-HubSpot-RateLimit-Interval-Milliseconds`), else what the policy implies (search: 1 s per second,
  * ten-secondly: 10 s). Undefined when nothing says.
  */
-export function retryAfterMs(headers: Headers, body: unknown, now: number = Date.now()): number | undefined {
+export function retryAfterMs(headers: HeaderMap, body: unknown, now: number = Date.now()): number | undefined {
   const raw = header(headers, 'retry-after')?.trim();
   if (raw) {
     if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
