@@ -23,10 +23,11 @@ export interface LinkRow {
   updatedAt: Date;
 }
 
-const COLUMNS = `connection_id AS "connectionId", registration_id AS "registrationId", workspace_id AS "workspaceId", crm,
-  external_id AS "externalId", state, wanted_version AS "wantedVersion", pushed_version AS "pushedVersion",
-  pushed_hash AS "pushedHash", COALESCE(pushed_values, '{}'::jsonb) AS "known", attempts, last_error AS "lastError",
-  last_pushed_at AS "lastPushedAt", updated_at AS "updatedAt"`;
+const columns = (t: string) => `${t}.connection_id AS "connectionId", ${t}.registration_id AS "registrationId", ${t}.workspace_id AS "workspaceId", ${t}.crm,
+  ${t}.external_id AS "externalId", ${t}.state, ${t}.wanted_version AS "wantedVersion", ${t}.pushed_version AS "pushedVersion",
+  ${t}.pushed_hash AS "pushedHash", COALESCE(${t}.pushed_values, '{}'::jsonb) AS "known", ${t}.attempts, ${t}.last_error AS "lastError",
+  ${t}.last_pushed_at AS "lastPushedAt", ${t}.updated_at AS "updatedAt"`;
+const COLUMNS = columns('crm_links');
 
 /**
  * Registration versions to reflect in the CRM. Creates links that do not exist yet; never lowers a wanted
@@ -69,6 +70,33 @@ export async function linksToPush(prisma: PrismaClient, connectionId: string, li
     [connectionId, limit, now],
   );
   return rows;
+}
+
+/**
+ * Claims up to `limit` links to push with a lease (not_before = now + leaseMs), so that concurrent pushers
+ * (several batches in flight, several workers) never take the same link. Recording a result ends the lease;
+ * a pusher that dies leaves links that become claimable again when the lease runs out.
+ */
+export async function claimLinksToPush(prisma: PrismaClient, connectionId: string, limit: number, now: Date, leaseMs: number): Promise<LinkRow[]> {
+  const { rows } = await sqlPool(prisma).query<LinkRow>(
+    `UPDATE crm_links l SET not_before = $4
+     FROM (
+       SELECT connection_id, registration_id FROM crm_links
+       WHERE connection_id = $1::uuid AND pushed_version < wanted_version AND state <> 'deleted' AND (not_before IS NULL OR not_before <= $3)
+       ORDER BY updated_at LIMIT $2
+       FOR UPDATE SKIP LOCKED
+     ) c
+     WHERE l.connection_id = c.connection_id AND l.registration_id = c.registration_id
+     RETURNING ${columns('l')}`,
+    [connectionId, limit, now, new Date(now.getTime() + leaseMs)],
+  );
+  return rows;
+}
+
+/** Ends the lease of claimed links without a result (the batch will be retried after `at`). */
+export async function releaseLinks(prisma: PrismaClient, connectionId: string, registrationIds: string[], at: Date | null): Promise<void> {
+  if (registrationIds.length === 0) return;
+  await sqlPool(prisma).query(`UPDATE crm_links SET not_before = $3 WHERE connection_id = $1::uuid AND registration_id = ANY($2::uuid[])`, [connectionId, registrationIds, at]);
 }
 
 /** How many links wait, and when the earliest backed-off one may go (for rescheduling). */

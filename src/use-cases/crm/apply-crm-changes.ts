@@ -114,7 +114,8 @@ async function applyToRegistration(a: ApplyContext, link: LinkRow, o: CrmOpportu
   });
   const now = s.ctx.clock();
   const hash = hashKnown(plan.knownAfter);
-  if (plan.echo || hash === link.pushedHash) {
+  // The hash is the quick check ("exactly what we last wrote"); it must never hide a close or a change.
+  if (plan.echo || (hash === link.pushedHash && plan.close === null && plan.changes.length === 0 && !plan.repush && plan.ownerChange === null)) {
     s.ctx.metrics.crmChangesApplied.inc({ crm: connection.crm, outcome: 'echo' });
     return { outcome: 'echo', repush: false };
   }

@@ -3,7 +3,7 @@
 // Registrations never wait on the CRM: this runs in a job, per connection, and simply stops when the
 // connection's rate limit says so (the job is delayed, not retried).
 import { findConnection, type ConnectionRecord } from '../../data/repositories/connections';
-import { linksToPush, pushBacklog, recordPushFailures, recordPushSuccesses, type PushFailure, type PushSuccess } from '../../data/repositories/crm-links';
+import { claimLinksToPush, pushBacklog, recordPushFailures, recordPushSuccesses, releaseLinks, type LinkRow, type PushFailure, type PushSuccess } from '../../data/repositories/crm-links';
 import { accountsForDomains, upsertMirrorAccounts, upsertMirrorOpportunities } from '../../data/repositories/mirror';
 import { withPartner } from '../../data/repositories/registrations';
 import { companyNameKey } from '../../domain/company-name';
@@ -29,59 +29,83 @@ export interface PushOptions {
   random?: () => number;
 }
 
+/** Batches of one connection in flight at once: the database work of one overlaps the CRM call of another. */
+export const PUSH_PIPELINE = 3;
+/** How long a claimed batch stays reserved for its pusher (a crashed pusher's links come back after it). */
+const LEASE_MS = 60_000;
+
 export async function pushPending(s: CrmServices, connectionId: string, opts: PushOptions = {}): Promise<PushOutcome> {
   const random = opts.random ?? Math.random;
   const maxBatches = opts.maxBatches ?? 100;
   let pushed = 0;
-  let adapter: CrmAdapter | null = null;
-  for (let batchNo = 0; batchNo < maxBatches; batchNo++) {
-    const connection = await findConnection(s.ctx.prisma, connectionId);
-    if (!connection || connection.status !== 'active') return { outcome: 'inactive', pushed, status: connection?.status ?? 'missing' };
-    adapter ??= adapterFor(s, connection);
-    const now = s.ctx.clock();
-    const links = await linksToPush(s.ctx.prisma, connectionId, adapter.writeBatchSize, now);
-    if (links.length === 0) {
-      const backlog = await pushBacklog(s.ctx.prisma, connectionId);
-      if (backlog.waiting > 0 && backlog.nextNotBefore) {
-        return { outcome: 'wait', pushed, afterMs: Math.max(50, backlog.nextNotBefore.getTime() - now.getTime()), reason: 'backing off failed writes' };
+  let batches = 0;
+  let stop: PushOutcome | null = null;
+  const connection0 = await findConnection(s.ctx.prisma, connectionId);
+  if (!connection0 || connection0.status !== 'active') return { outcome: 'inactive', pushed, status: connection0?.status ?? 'missing' };
+  const adapter = adapterFor(s, connection0);
+  const log = s.ctx.log.child({ component: 'crm-push', crm: connection0.crm, connectionId });
+
+  const worker = async (): Promise<void> => {
+    while (!stop && batches < maxBatches) {
+      batches++;
+      const connection = await findConnection(s.ctx.prisma, connectionId);
+      if (!connection || connection.status !== 'active') {
+        stop ??= { outcome: 'inactive', pushed, status: connection?.status ?? 'missing' };
+        return;
       }
-      return { outcome: 'done', pushed };
-    }
-    try {
-      pushed += await pushBatch(s, connection, adapter, links, random);
-    } catch (err) {
-      const d = decideRetry(err, 1, random);
-      const log = s.ctx.log.child({ component: 'crm-push', crm: connection.crm, connectionId });
-      if (d.action === 'pause') {
-        if (err instanceof CrmError && err.crmCode !== 'LOCAL_LIMIT' && err.crmCode !== 'PAUSED') s.ctx.metrics.crmRateLimited.inc({ crm: connection.crm });
-        return { outcome: 'wait', pushed, afterMs: d.waitMs, reason: d.reason };
+      const now = s.ctx.clock();
+      const links = await claimLinksToPush(s.ctx.prisma, connectionId, adapter.writeBatchSize, now, LEASE_MS);
+      if (links.length === 0) return;
+      try {
+        pushed += await pushBatch(s, connection, adapter, links, random);
+      } catch (err) {
+        const d = decideRetry(err, 1, random);
+        if (d.action === 'pause' || d.action === 'park') {
+          // Give the batch back: it goes again when the pause is over (or after a reconnect).
+          await releaseLinks(s.ctx.prisma, connectionId, links.map((l) => l.registrationId), d.action === 'pause' ? new Date(now.getTime() + d.waitMs) : null);
+          if (d.action === 'park') {
+            stop ??= { outcome: 'inactive', pushed, status: 'parked' };
+            return;
+          }
+          if (err instanceof CrmError && err.crmCode !== 'LOCAL_LIMIT' && err.crmCode !== 'PAUSED') s.ctx.metrics.crmRateLimited.inc({ crm: connection.crm });
+          stop ??= { outcome: 'wait', pushed, afterMs: d.waitMs, reason: d.reason };
+          return;
+        }
+        // A whole-call failure (5xx, timeout, invalid input for the whole call): back off every link in the batch.
+        const failures: PushFailure[] = links.map((l) => {
+          const dd = decideRetry(err, l.attempts + 1, random);
+          return { registrationId: l.registrationId, error: dd.reason, retryAt: dd.action === 'retry' ? new Date(now.getTime() + dd.waitMs) : null };
+        });
+        await recordPushFailures(s.ctx.prisma, connectionId, failures);
+        s.ctx.metrics.crmRecordsPushed.inc({ crm: connection.crm, result: 'failed' }, failures.length);
+        log.warn({ err: err instanceof Error ? err.message : String(err), links: links.length, action: d.action }, 'CRM write failed for a whole batch');
       }
-      if (d.action === 'park') return { outcome: 'inactive', pushed, status: 'parked' };
-      // A whole-call failure (5xx, timeout, invalid input for the whole call): back off every link in the batch.
-      const failures: PushFailure[] = links.map((l) => {
-        const dd = decideRetry(err, l.attempts + 1, random);
-        return { registrationId: l.registrationId, error: dd.reason, retryAt: dd.action === 'retry' ? new Date(now.getTime() + dd.waitMs) : null };
-      });
-      await recordPushFailures(s.ctx.prisma, connectionId, failures);
-      s.ctx.metrics.crmRecordsPushed.inc({ crm: connection.crm, result: 'failed' }, failures.length);
-      log.warn({ err: err instanceof Error ? err.message : String(err), links: links.length, action: d.action }, 'CRM write failed for a whole batch');
     }
+  };
+  await Promise.all(Array.from({ length: PUSH_PIPELINE }, worker));
+  if (stop) return { ...(stop as PushOutcome), pushed };
+  if (batches >= maxBatches) return { outcome: 'wait', pushed, afterMs: 0, reason: 'batch budget used: continuing in a new job' };
+  const backlog = await pushBacklog(s.ctx.prisma, connectionId);
+  const now = s.ctx.clock();
+  if (backlog.waiting > 0 && backlog.nextNotBefore) {
+    return { outcome: 'wait', pushed, afterMs: Math.max(50, backlog.nextNotBefore.getTime() - now.getTime()), reason: 'backing off failed writes' };
   }
-  return { outcome: 'wait', pushed, afterMs: 0, reason: 'batch budget used: continuing in a new job' };
+  return { outcome: 'done', pushed };
 }
 
-async function pushBatch(s: CrmServices, connection: ConnectionRecord, adapter: CrmAdapter, links: Awaited<ReturnType<typeof linksToPush>>, random: () => number): Promise<number> {
+async function pushBatch(s: CrmServices, connection: ConnectionRecord, adapter: CrmAdapter, links: LinkRow[], random: () => number): Promise<number> {
   const { prisma } = s.ctx;
   const crm = connection.crm;
   const connector = connectorFor(s, crm);
   const now = s.ctx.clock();
+  const t0 = performance.now();
   const { mapping } = await mappingInForce(s, prisma, connection.workspaceId, crm);
   const describe = await cachedDescribe(s, connection, adapter);
   const regs = await prisma.registration.findMany({ where: { id: { in: links.map((l) => l.registrationId) }, workspaceId: connection.workspaceId }, include: withPartner });
   const byId = new Map(regs.map((r) => [r.id, r]));
   const createStageId = createStage(mapping, describe);
 
-  const planned: { link: (typeof links)[number]; plan: OutboundPlan; version: number; domain: string; name: string; amount: number | null }[] = [];
+  const planned: { link: LinkRow; plan: OutboundPlan; version: number; domain: string; name: string; amount: number | null }[] = [];
   const nothingToDo: PushSuccess[] = [];
   const gone: PushFailure[] = [];
   for (const link of links) {
@@ -129,7 +153,9 @@ async function pushBatch(s: CrmServices, connection: ConnectionRecord, adapter: 
     stageId: p.plan.stageId,
     accountExternalId: p.plan.kind === 'create' ? (accounts.get(p.domain) ?? null) : null,
   }));
+  const t1 = performance.now();
   const results = writes.length > 0 ? await adapter.writeOpportunities(writes) : [];
+  const t2 = performance.now();
   s.ctx.metrics.crmCalls.inc({ crm, op: 'write', result: 'ok' });
 
   const byReg = new Map(planned.map((p) => [p.link.registrationId, p]));
@@ -166,11 +192,14 @@ async function pushBatch(s: CrmServices, connection: ConnectionRecord, adapter: 
     }
   }
   await recordPushSuccesses(prisma, connection.id, ok, now);
+  const t3 = performance.now();
   await recordPushFailures(prisma, connection.id, failed);
   // Our own writes come back as echoes (dropped), so the mirror learns about our records from us.
   // Only new records: an update must not overwrite a stage or owner the CRM changed since.
+  const t4 = performance.now();
   await upsertMirrorOpportunities(prisma, connection.workspaceId, crm, mirrorRows, now);
   const created = results.filter((r) => r.ok && r.created).length;
+  s.ctx.log.debug({ component: 'crm-push', crm, connectionId: connection.id, links: links.length, writes: writes.length, prepareMs: Math.round(t1 - t0), callMs: Math.round(t2 - t1), recordMs: Math.round(performance.now() - t2), successMs: Math.round(t3 - t2), failMs: Math.round(t4 - t3), mirrorMs: Math.round(performance.now() - t4) }, 'pushed a batch');
   s.ctx.metrics.crmRecordsPushed.inc({ crm, result: 'created' }, created);
   s.ctx.metrics.crmRecordsPushed.inc({ crm, result: 'updated' }, results.filter((r) => r.ok && !r.created).length);
   s.ctx.metrics.crmRecordsPushed.inc({ crm, result: 'skipped' }, nothingToDo.length);
