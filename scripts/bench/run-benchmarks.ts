@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark, each in its own process (so one cannot warm or starve another),
 // prints a summary of the figures and writes them to bench-results/summary.json.
 //
-//   npm run bench                          # all of them (the registration bench seeds 1,000,000 accounts: ~10 min)
+//   npm run bench                          # all of them (~10 min: the registration bench seeds 1,000,000 accounts)
 //   npm run bench -- --only sandbox-hubspot,sandbox-salesforce
 //   npm run bench -- --quick               # smaller sizes, for a smoke run (figures not comparable)
 import { spawn } from 'node:child_process';
@@ -59,6 +59,21 @@ const BENCHES: Bench[] = [
           `create p50 ${p.create.p50.toFixed(1)} ms, p99 ${p.create.p99.toFixed(1)} ms, ${p.create.perSecond.toFixed(0)}/s`,
       ),
   },
+  {
+    name: 'hubspot-sync',
+    script: 'hubspot-sync-bench.ts',
+    args: [],
+    quickArgs: ['--registrations', '1000', '--webhook-batches', '40', '--samples', '5'],
+    summarise: (o) => {
+      const j = o as Json;
+      return [
+        `HubSpot outbound: ${j.outbound.registrations.toLocaleString('en-US')} registrations → deals in ${j.outbound.seconds} s = ${j.outbound.dealsPerSecond} deals/s, ` +
+          `${(j.outbound.ratioOfBound * 100).toFixed(1)}% of the rate-limit bound (${j.outbound.boundDealsPerSecond}/s), ${j.outbound.requestsPerDeal} requests per deal, ${j.outbound.rateLimited429} 429s`,
+        `HubSpot webhooks: ${j.inbound.eventsPerSecond} events/s at ${j.inbound.throughputConcurrency} in flight; ack p50 ${j.inbound.ackP50Ms} ms, p99 ${j.inbound.ackP99Ms} ms (batches of 100)`,
+        `HubSpot end to end: approval → deal p50 ${j.latency.approvalToDealP50Ms} ms (p99 ${j.latency.approvalToDealP99Ms}); stage change → won p50 ${j.latency.stageChangeToWonP50Ms} ms (p99 ${j.latency.stageChangeToWonP99Ms})`,
+      ];
+    },
+  },
 ];
 
 function parse(argv: string[]): { only: Set<string> | null; quick: boolean } {
@@ -80,7 +95,7 @@ function parse(argv: string[]): { only: Set<string> | null; quick: boolean } {
 /** Runs one benchmark script; its stdout must end with its JSON result (a line or a pretty-printed block). */
 function run(b: Bench, quick: boolean): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, b.script), ...(quick ? b.quickArgs : b.args)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, b.script), ...(quick ? b.quickArgs : b.args)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
