@@ -7,13 +7,18 @@ import { sqlPool, type PrismaClient } from '../prisma';
 
 export interface EvidenceBundle {
   evidence: Evidence | null; // null: partner not found in this workspace
-  policy: { version: number; body: unknown } | null;
+  /**
+   * The policy in force; its body as the JSON text PostgreSQL sent (not parsed here: the caller parses
+   * each distinct body once and reuses it, see submit-registration.ts).
+   */
+  policy: { version: number; bodyText: string } | null;
 }
 
 
 interface Row {
   partner: { id: string; name: string; type: PartnerType; tier: PartnerTier; status: PartnerStatus; active: number } | null;
-  policy: { version: number; body: unknown } | null;
+  policy_version: number | null;
+  policy_body: string | null;
   accounts: {
     id: string;
     crm: CrmName;
@@ -63,10 +68,10 @@ export async function gatherEvidence(
   const domain = args.domain ?? '';
   // A named prepared statement: PostgreSQL plans this query once per connection (planning it each time
   // costs several times its execution).
-  const { rows } = await sqlPool(db).query<Row>({ name: 'dealreg_evidence_v1', text: EVIDENCE_SQL, values: [ws, partnerId, domain, nameKey] });
+  const { rows } = await sqlPool(db).query<Row>({ name: 'dealreg_evidence_v2', text: EVIDENCE_SQL, values: [ws, partnerId, domain, nameKey] });
   const row = rows[0];
   if (!row) throw new Error('evidence query returned no row');
-  const policy = row.policy ? { version: Number(row.policy.version), body: row.policy.body } : null;
+  const policy = row.policy_version !== null && row.policy_body !== null ? { version: Number(row.policy_version), bodyText: row.policy_body } : null;
   if (!row.partner) return { evidence: null, policy };
   const evidence: Evidence = {
     partner: {
@@ -173,7 +178,8 @@ const EVIDENCE_SQL = `
     regs AS (SELECT * FROM reg_domain UNION ALL SELECT * FROM reg_name)
     SELECT
       (SELECT row_to_json(p) FROM p) AS partner,
-      (SELECT json_build_object('version', version, 'body', body) FROM pol) AS policy,
+      (SELECT version FROM pol) AS policy_version,
+      (SELECT body::text FROM pol) AS policy_body,
       (SELECT v FROM acc_json) AS accounts,
       (SELECT json_agg(opp) FROM opp) AS opps,
       (SELECT json_agg(json_build_object('id', id, 'partner_id', partner_id, 'partner_name', partner_name, 'status', status,
