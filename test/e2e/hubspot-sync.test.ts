@@ -156,3 +156,58 @@ test('a forged webhook is refused with 401 and stores nothing', async () => {
   expect(res.body.error.code).toBe('INVALID_SIGNATURE');
   expect(await e.h.prisma.inboxEvent.count()).toBe(before);
 });
+
+test('an extension and an expiry update the deal: protection end, then status', async () => {
+  const reg = await e.h.api.post('/v1/registrations', e.ws.partners[0]!.apiKey, registrationBody('extend-me.com', 'Extend Me'));
+  await eventually('the deal', async () => (await dealsFor(e, reg.body.id))[0]);
+  // 80 days later the registration is inside the extension window (the last 30 of its 90 days).
+  e.h.clock.advanceDays(80);
+  try {
+    const ask = await e.h.api.post(`/v1/registrations/${reg.body.id}/extension-requests`, e.ws.partners[0]!.apiKey, { reason: 'procurement' });
+    expect(ask.status).toBe(201);
+    const ok = await e.h.api.post(`/v1/registrations/${reg.body.id}/extension-requests/${ask.body.id}/approve`, e.ws.pmToken, {});
+    expect(ok.status).toBe(200);
+    const newEnd = ok.body.registration.protection.endsAt.slice(0, 10);
+    expect(newEnd).not.toBe(reg.body.protection.endsAt.slice(0, 10));
+    await eventually('the new protection end in HubSpot', async () => (await dealsFor(e, reg.body.id))[0]?.properties.dealreg_protection_end === newEnd);
+    e.h.clock.advanceDays(60);
+    const { runProtectionSweep } = await import('../../src/use-cases/registration-lifecycle');
+    const swept = await runProtectionSweep(e.h.ctx);
+    expect(swept.expired).toBeGreaterThanOrEqual(1);
+    await eventually('expired in HubSpot', async () => (await dealsFor(e, reg.body.id))[0]?.properties.dealreg_status === 'expired');
+  } finally {
+    e.h.clock.offsetMs = 0;
+  }
+});
+
+test('two deals merged in HubSpot: the registration follows the surviving deal', async () => {
+  const reg = await e.h.api.post('/v1/registrations', e.ws.partners[1]!.apiKey, registrationBody('merge-me.com', 'Merge Me'));
+  const ours = await eventually('the deal', async () => (await dealsFor(e, reg.body.id))[0]);
+  await eventually('the link', async () => (await e.h.api.get(`/v1/registrations/${reg.body.id}`, e.ws.pmToken)).body.crm?.hubspot?.dealId);
+  const other = await e.asRep(701, 'POST', '/crm/v3/objects/deals', { properties: { dealname: 'Merge Me (from the rep)', dealstage: 'qualifiedtobuy' } });
+  expect(other.status).toBe(201);
+  const merged = await e.asRep(701, 'POST', '/crm/v3/objects/deals/merge', { primaryObjectId: other.body.id, objectIdToMerge: ours.id });
+  expect(merged.status).toBe(200);
+  const followed = await eventually('the registration to follow the survivor', async () => {
+    const r = await e.h.api.get(`/v1/registrations/${reg.body.id}`, e.ws.pmToken);
+    return r.body.crm?.hubspot?.dealId === other.body.id ? r : undefined;
+  });
+  expect(followed.body.status).toBe('approved');
+  const events = (await e.h.api.get(`/v1/registrations/${reg.body.id}/events`, e.ws.pmToken)).body.data as { type: string; data: any }[];
+  expect(events.find((x) => x.type === 'registration.crm_record_merged')?.data).toMatchObject({ from: ours.id, into: other.body.id, followed: true });
+});
+
+test('disconnecting stops the sync, revokes nothing it does not have, and forgets the token', async () => {
+  const res = await e.h.api.delete(`/v1/connections/${connectionId}`, e.ws.adminToken);
+  expect(res.status).toBe(200);
+  expect(res.body).toMatchObject({ status: 'disconnected' });
+  const row = await e.h.prisma.crmConnection.findUniqueOrThrow({ where: { id: connectionId } });
+  expect(row.accessTokenEnc).toBeNull();
+  const reg = await e.h.api.post('/v1/registrations', e.ws.partners[0]!.apiKey, registrationBody('after-disconnect.com', 'After Disconnect'));
+  expect(reg.body.status).toBe('approved');
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(await dealsFor(e, reg.body.id)).toHaveLength(0);
+  expect((await e.h.api.get(`/v1/registrations/${reg.body.id}`, e.ws.pmToken)).body.crm).toEqual({});
+  const events = await e.h.prisma.ledgerEvent.findMany({ where: { type: 'connection.disconnected' } });
+  expect(events).toHaveLength(1);
+});

@@ -27,7 +27,8 @@ export interface Harness {
   jobs: JobRuntime | null;
   /** The CRM services (when started with `crm`). */
   crm: CrmServices | null;
-  clock: { now: Date; set(d: Date | string): void; advanceDays(n: number): void };
+  /** A fake clock (`now`), or with `realClock` the wall clock plus `offsetMs` (advanceDays moves both). */
+  clock: { now: Date; offsetMs: number; set(d: Date | string): void; advanceDays(n: number): void };
   api: ApiClient;
   close(): Promise<void>;
 }
@@ -97,15 +98,17 @@ export async function startHarness(opts: { withJobs?: boolean; start?: string; o
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const clock = {
     now: new Date(opts.start ?? '2026-06-01T12:00:00.000Z'),
+    offsetMs: 0,
     set(d: Date | string) {
       this.now = new Date(d);
     },
     advanceDays(n: number) {
       this.now = new Date(this.now.getTime() + n * 86_400_000);
+      this.offsetMs += n * 86_400_000;
     },
   };
   let nudge: (() => void) | undefined;
-  const ctx: UseCaseContext = { prisma, clock: opts.realClock ? () => new Date() : () => clock.now, log: silentLogger(), metrics: createMetrics(), outboxWritten: () => nudge?.() };
+  const ctx: UseCaseContext = { prisma, clock: opts.realClock ? () => new Date(Date.now() + clock.offsetMs) : () => clock.now, log: silentLogger(), metrics: createMetrics(), outboxWritten: () => nudge?.() };
   let jobs: JobRuntime | null = null;
   // The port is needed before the CRM services exist (webhook signatures are computed over the public URL).
   const server = http.createServer();
