@@ -25,3 +25,17 @@ export function parseArgs<T extends Record<string, number>>(argv: string[], defa
 export function progress(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
+
+/** Runs a benchmark when its file is executed directly: prints the JSON result, exit code 0 / 1. */
+export function runAsScript<T>(fn: () => Promise<T>): void {
+  fn().then(
+    (r) => {
+      console.log(JSON.stringify(r, null, 2));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

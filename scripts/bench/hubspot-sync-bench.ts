@@ -21,7 +21,7 @@ import { freePort } from '../../src/data/embedded-postgres';
 import { createWorkspace } from '../../src/use-cases/workspaces';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import { percentile, parseArgs, progress } from './bench-support';
+import { percentile, parseArgs, progress, runAsScript } from './bench-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const APP = { appId: 3_000_555, clientId: 'bench-app', clientSecret: 'bench-secret-0123456789abcdef' };
@@ -290,15 +290,4 @@ function stop(c: ChildProcess): Promise<void> {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-if (require.main === module) {
-  runHubspotSyncBench().then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsScript(() => runHubspotSyncBench());

@@ -20,7 +20,7 @@ import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { generateSecret, hashSecret } from '../../src/lib/crypto';
 import { freePort } from '../../src/data/embedded-postgres';
-import { percentile, parseArgs, progress } from './bench-support';
+import { percentile, parseArgs, progress, runAsScript } from './bench-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -263,15 +263,4 @@ function merge(a: Record<string, number>, b: Record<string, number>): Record<str
   return out;
 }
 
-if (require.main === module) {
-  runRegistrationBench().then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 2));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsScript(() => runRegistrationBench());
