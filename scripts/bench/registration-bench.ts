@@ -8,10 +8,23 @@
 //
 // The API runs as its own process (`dealreg serve`, API + workers, as deployed), the load comes from
 // this process over keep-alive HTTP. Results: stdout and bench-results/registration.json.
+//
+// Fair conditions (so that the figures describe the service, not the bench's own set-up):
+// - After each bulk seed the tables are VACUUMed (ANALYZE alone leaves a million never-vacuumed rows:
+//   no visibility map, no hint bits; a live database is autovacuumed, and some servers, like this
+//   project's CI machine, run with autovacuum off) and a CHECKPOINT flushes the seed's dirty pages:
+//   otherwise the checkpoints that the seed's WAL triggers run during the measurement, and every page
+//   first touched after them costs a full-page image in the WAL of the registrations being measured.
+// - Before the first phase the server is warmed up (JIT, pool connections) with 1,000 checks and 300
+//   registrations that are not counted (a live server is not measured in its first second).
+// - Each phase records `diagnostics`: CPU used by the server, the load generator, PostgreSQL and other
+//   processes (the load generator shares the machine's cores with the service), WAL bytes and full-page
+//   images per request, pages read and dirty pages written by backends (shared_buffers too small for the
+//   working set shows here), checkpoints during the measurement, and registrations per transaction.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { migrate } from '../../src/data/migrate';
 import { createPrisma } from '../../src/data/prisma';
@@ -39,6 +52,23 @@ interface PhaseResult {
   registrations: number;
   check: Figures;
   create: Figures & { outcomes: Record<string, number> };
+  diagnostics: { check: Diagnostics; create: Diagnostics };
+}
+
+/** What the machine and the database did during one kind of load (latency and peak runs together). */
+interface Diagnostics {
+  /** CPU in % of one core, averaged over the runs (Linux /proc; null elsewhere). */
+  /** `steal`: time the hypervisor ran something else on this machine's virtual CPUs. */
+  cpu: { server: number; loadGenerator: number; postgres: number; redis: number; others: number; idle: number; steal: number } | null;
+  walBytesPerRequest: number;
+  fullPageImagesPerRequest: number;
+  /** Checkpoints (timed or requested) that ran during the measurement. */
+  checkpoints: number;
+  /** Pages read into shared buffers (not found there), and dirty pages a backend had to write out itself to make room. */
+  buffersReadPerRequest: number;
+  buffersWrittenByBackendsPerRequest: number;
+  /** Registrations per writing transaction (group commit; creates only). */
+  registrationsPerTransaction?: number;
 }
 
 export async function runRegistrationBench(argv: string[] = process.argv.slice(2)): Promise<PhaseResult[]> {
@@ -104,7 +134,8 @@ export async function runRegistrationBench(argv: string[] = process.argv.slice(2
       progress(`growing the account mirror to ${target.toLocaleString()} accounts`);
       await seedAccounts(db, workspaceId, seeded + 1, target);
       seeded = target;
-      await db.query('ANALYZE');
+      await settleAfterSeeding(db);
+      if (target === 10_000) await warmUp(agent, port, keys, args.concurrency);
 
       // Checks: a mix of mirrored accounts (some direct-owned, some with open opportunities), registered domains and new ones.
       const checkBody = (i: number) => {
@@ -124,19 +155,30 @@ export async function runRegistrationBench(argv: string[] = process.argv.slice(2
         };
       };
       const batch = <T>(make: (i: number) => T) => Array.from({ length: args.requests }, (_, i) => make(i));
+      const c0 = await snapshot(db, server.pid);
       const checkLatency = await load(agent, port, '/v1/registrations/check', batch(checkBody), args['latency-concurrency']);
       const checkPeak = await load(agent, port, '/v1/registrations/check', batch(checkBody), args.concurrency);
+      const c1 = await snapshot(db, server.pid);
       const createLatency = await load(agent, port, '/v1/registrations', batch(createBody), args['latency-concurrency']);
       const createPeak = await load(agent, port, '/v1/registrations', batch(createBody), args.concurrency);
+      const c2 = await snapshot(db, server.pid);
       const check = figures(checkLatency, checkPeak);
       const create = { ...figures(createLatency, createPeak), outcomes: merge(createLatency.outcomes, createPeak.outcomes) };
       const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM registrations');
-      results.push({ accounts: target, registrations: Number(rows[0]!.n), check, create });
+      const diagnostics = { check: diagnose(c0, c1, 2 * args.requests), create: diagnose(c1, c2, 2 * args.requests) };
+      const { rows: txRows } = await db.query<{ n: string; tx: string }>(
+        'SELECT count(*) AS n, count(DISTINCT xmin::text) AS tx FROM registrations WHERE created_at >= $1',
+        [c1.at],
+      );
+      const perTransaction = Number(txRows[0]!.n) / Math.max(1, Number(txRows[0]!.tx));
+      results.push({ accounts: target, registrations: Number(rows[0]!.n), check, create, diagnostics: { ...diagnostics, create: { ...diagnostics.create, registrationsPerTransaction: perTransaction } } });
       const r = results[results.length - 1]!;
       progress(
         `${target.toLocaleString()} accounts: check p50 ${r.check.p50.toFixed(1)} ms p99 ${r.check.p99.toFixed(1)} ms, peak ${r.check.perSecond.toFixed(0)}/s; ` +
           `create p50 ${r.create.p50.toFixed(1)} ms p99 ${r.create.p99.toFixed(1)} ms, peak ${r.create.perSecond.toFixed(0)}/s`,
       );
+      progress(`  ${describe('check', diagnostics.check)}`);
+      progress(`  ${describe('create', r.diagnostics.create)}, ${perTransaction.toFixed(1)} registrations per transaction`);
     }
     agent.destroy();
   } finally {
@@ -194,6 +236,107 @@ async function seedAccounts(db: Client, ws: string, from: number, to: number): P
     );
     progress(`  accounts ${b.toLocaleString()} / ${to.toLocaleString()}`);
   }
+}
+
+/** VACUUM (ANALYZE) and CHECKPOINT after a bulk seed: see the top of this file. */
+async function settleAfterSeeding(db: Client): Promise<void> {
+  progress('  VACUUM (ANALYZE), CHECKPOINT');
+  await db.query('VACUUM (ANALYZE)');
+  await db.query('CHECKPOINT').catch((err: unknown) => progress(`  CHECKPOINT refused (${err instanceof Error ? err.message : String(err)}); measuring without it`));
+}
+
+/** The first requests of a fresh server pay for JIT compilation and for opening pool connections: not measured. */
+async function warmUp(agent: http.Agent, port: number, keys: string[], concurrency: number): Promise<void> {
+  progress('  warming the server up (1,000 checks and 300 registrations, not measured)');
+  const checks = Array.from({ length: 1000 }, (_, i) => ({ key: keys[i % keys.length]!, body: { company: { name: `Warm Up ${i}`, domain: `warm-up-${i}.com` } } }));
+  await load(agent, port, '/v1/registrations/check', checks, concurrency);
+  const creates = Array.from({ length: 300 }, (_, i) => ({
+    key: keys[i % keys.length]!,
+    body: { company: { name: `Warm Up Co ${i}`, domain: `warm-up-co-${i}.com` }, contact: { name: 'Buyer', email: `buyer@warm-up-co-${i}.com` } },
+  }));
+  await load(agent, port, '/v1/registrations', creates, concurrency);
+}
+
+interface Snapshot {
+  at: Date;
+  /** CPU ticks (1/100 s) by process id, with the process's role; and the machine's idle and total ticks. */
+  cpu: { procs: Map<number, { role: 'server' | 'loadGenerator' | 'postgres' | 'redis' | 'other'; ticks: number }>; idle: number; steal: number; total: number } | null;
+  walBytes: number;
+  fpi: number;
+  checkpoints: number;
+  buffersRead: number;
+  buffersWrittenByBackends: number;
+}
+
+/** CPU ticks by process (Linux /proc) and PostgreSQL's WAL and checkpoint counters. */
+async function snapshot(db: Client, serverPid: number | undefined): Promise<Snapshot> {
+  const { rows } = await db.query<{ at: Date; wal_bytes: string; wal_fpi: string; checkpoints: string; blks_read: string; buffers_backend: string }>(
+    `SELECT now() AS at, w.wal_bytes::text, w.wal_fpi::text, (b.checkpoints_timed + b.checkpoints_req)::text AS checkpoints,
+            b.buffers_backend::text, (SELECT blks_read::text FROM pg_stat_database WHERE datname = current_database()) AS blks_read
+     FROM pg_stat_wal w, pg_stat_bgwriter b`,
+  );
+  const r = rows[0]!;
+  let cpu: Snapshot['cpu'] = null;
+  try {
+    const all = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const procs: NonNullable<Snapshot['cpu']>['procs'] = new Map();
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const pid = Number(d);
+        const role = pid === serverPid ? 'server' : pid === process.pid ? 'loadGenerator' : comm.startsWith('postgres') ? 'postgres' : comm.startsWith('redis') ? 'redis' : 'other';
+        procs.set(pid, { role, ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        /* the process ended */
+      }
+    }
+    cpu = { procs, idle: all[3]! + all[4]!, steal: all[7]!, total: all.reduce((x, y) => x + y, 0) };
+  } catch {
+    /* not Linux */
+  }
+  return {
+    at: r.at,
+    cpu,
+    walBytes: Number(r.wal_bytes),
+    fpi: Number(r.wal_fpi),
+    checkpoints: Number(r.checkpoints),
+    buffersRead: Number(r.blks_read),
+    buffersWrittenByBackends: Number(r.buffers_backend),
+  };
+}
+
+function diagnose(a: Snapshot, b: Snapshot, requests: number): Diagnostics {
+  let cpu: Diagnostics['cpu'] = null;
+  if (a.cpu && b.cpu) {
+    const seconds = (b.at.getTime() - a.at.getTime()) / 1000;
+    const used = { server: 0, loadGenerator: 0, postgres: 0, redis: 0, other: 0 };
+    for (const [pid, p] of b.cpu.procs) used[p.role] += p.ticks - (a.cpu.procs.get(pid)?.ticks ?? 0);
+    const pct = (ticks: number) => Math.round(ticks / seconds); // ticks are 1/100 s: per second = % of a core
+    const steal = pct(b.cpu.steal - a.cpu.steal);
+    const busy = pct(b.cpu.total - a.cpu.total - (b.cpu.idle - a.cpu.idle) - (b.cpu.steal - a.cpu.steal));
+    const known = { server: pct(used.server), loadGenerator: pct(used.loadGenerator), postgres: pct(used.postgres), redis: pct(used.redis) };
+    // Busy time not accounted to those four: other processes, kernel threads, processes that came and went.
+    const others = Math.max(0, busy - known.server - known.loadGenerator - known.postgres - known.redis);
+    cpu = { ...known, others, idle: pct(b.cpu.idle - a.cpu.idle), steal };
+  }
+  return {
+    cpu,
+    walBytesPerRequest: Math.round((b.walBytes - a.walBytes) / requests),
+    fullPageImagesPerRequest: Math.round(((b.fpi - a.fpi) / requests) * 100) / 100,
+    checkpoints: b.checkpoints - a.checkpoints,
+    buffersReadPerRequest: Math.round(((b.buffersRead - a.buffersRead) / requests) * 100) / 100,
+    buffersWrittenByBackendsPerRequest: Math.round(((b.buffersWrittenByBackends - a.buffersWrittenByBackends) / requests) * 100) / 100,
+  };
+}
+
+function describe(what: string, d: Diagnostics): string {
+  const cpu = d.cpu
+    ? `cpu % of a core: server ${d.cpu.server}, load generator ${d.cpu.loadGenerator}, postgres ${d.cpu.postgres}, redis ${d.cpu.redis}, others ${d.cpu.others}, idle ${d.cpu.idle}, stolen by the host ${d.cpu.steal}`
+    : 'cpu n/a';
+  return `${what}: ${cpu}; WAL ${(d.walBytesPerRequest / 1024).toFixed(1)} kB and ${d.fullPageImagesPerRequest} full-page images per request; ${d.buffersReadPerRequest} pages read and ${d.buffersWrittenByBackendsPerRequest} written by backends per request; ${d.checkpoints} checkpoints`;
 }
 
 interface LoadResult {

@@ -24,6 +24,11 @@ export function sqlPool(prisma: PrismaClient): pg.Pool {
   return pool;
 }
 
+/** The pg Pool under a client made by createPrisma, or undefined (e.g. for a transaction client). */
+export function poolOf(db: object): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 /** A Prisma transaction client (what `$transaction(async (tx) => ...)` hands you). */
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 export type Db = PrismaClient | Tx;

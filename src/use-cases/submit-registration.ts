@@ -98,8 +98,35 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-async function decide(ctx: UseCaseContext, workspaceId: string, candidate: RegistrationCandidate, domain: string) {
-  const bundle = await gatherEvidence(ctx.prisma, { workspaceId, partnerId: candidate.partnerId, domain, nameKey: companyNameKey(candidate.company.name) });
+/** A partner API key as stored (what authenticates a partner). */
+export interface PartnerKeyRow {
+  id: string;
+  workspaceId: string;
+  partnerId: string;
+  revokedAt: Date | string | null;
+}
+
+/**
+ * A partner key not verified yet (src/http/middleware/auth.ts): the evidence query reads its row in the
+ * same round trip and hands it to accept(), which throws unless the key authenticates the partner the
+ * request acts as. Nothing is decided or written before that.
+ */
+export interface KeyCheck {
+  readonly keyHash: string;
+  readonly verified: boolean;
+  accept(key: PartnerKeyRow | null): void;
+}
+
+async function decide(ctx: UseCaseContext, workspaceId: string, candidate: RegistrationCandidate, domain: string, keyCheck?: KeyCheck) {
+  const pending = keyCheck && !keyCheck.verified ? keyCheck : undefined;
+  const bundle = await gatherEvidence(ctx.prisma, {
+    workspaceId,
+    partnerId: candidate.partnerId,
+    domain,
+    nameKey: companyNameKey(candidate.company.name),
+    ...(pending ? { keyHash: pending.keyHash } : {}),
+  });
+  pending?.accept(bundle.key ?? null);
   if (!bundle.evidence) throw notFound('Partner');
   const policy = policyFromText(bundle.policy?.bodyText);
   const policyVersion = bundle.policy?.version ?? 0;
@@ -113,10 +140,10 @@ function refuseUnusableDomain(verdict: Verdict): void {
   if (bad) throw unprocessable(bad.code, bad.message, { field: 'company.domain', reasons: [{ code: bad.code, message: bad.message }] });
 }
 
-export async function checkAvailability(ctx: UseCaseContext, partner: PartnerPrincipal, input: z.output<typeof checkAvailabilitySchema>) {
+export async function checkAvailability(ctx: UseCaseContext, partner: PartnerPrincipal, input: z.output<typeof checkAvailabilitySchema>, opts: { keyCheck?: KeyCheck } = {}) {
   const domain = requireUsableDomain(input.company.domain);
   const candidate: RegistrationCandidate = { partnerId: partner.partnerId, company: input.company };
-  const { verdict } = await decide(ctx, partner.workspaceId, candidate, domain);
+  const { verdict } = await decide(ctx, partner.workspaceId, candidate, domain, opts.keyCheck);
   refuseUnusableDomain(verdict);
   // Only the availability: never who owns the account or which partner holds it.
   return { availability: availabilityFrom(verdict) };
@@ -126,11 +153,13 @@ export async function submitRegistration(
   ctx: UseCaseContext,
   by: Submitter,
   input: SubmitRegistrationInput,
-  opts: { idempotencyKey?: string; source?: string } = {},
+  opts: { idempotencyKey?: string; source?: string; keyCheck?: KeyCheck } = {},
 ): Promise<SubmitResult> {
   const workspaceId = by.workspaceId;
   const partnerId = by.partnerId;
   const requestHash = opts.idempotencyKey ? sha256Hex(canonicalJson(input)) : null;
+  // The Idempotency-Key look-up reads before the evidence query: it needs a verified key (the route's job).
+  if (opts.keyCheck && !opts.keyCheck.verified && opts.idempotencyKey) throw new Error('submitRegistration: verify the partner key before an Idempotency-Key look-up');
 
   if (opts.idempotencyKey) {
     const earlier = await findByIdempotencyKey(ctx, workspaceId, partnerId, opts.idempotencyKey);
@@ -142,7 +171,8 @@ export async function submitRegistration(
   const actor = actorOf(by, opts.source);
 
   for (let attempt = 0; ; attempt++) {
-    const { verdict, evidence, policy } = await decide(ctx, workspaceId, candidate, domain);
+    const { verdict, evidence, policy } = await decide(ctx, workspaceId, candidate, domain, opts.keyCheck);
+    if (opts.keyCheck && !opts.keyCheck.verified) throw new Error('submitRegistration: the partner key was not verified');
     refuseUnusableDomain(verdict);
     const status = initialStatus(verdict.outcome);
     const now = ctx.clock();

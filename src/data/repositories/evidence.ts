@@ -12,6 +12,8 @@ export interface EvidenceBundle {
    * each distinct body once and reuses it, see submit-registration.ts).
    */
   policy: { version: number; bodyText: string } | null;
+  /** The partner API key named by `keyHash`, read in the same statement (undefined when none was asked for). */
+  key?: { id: string; workspaceId: string; partnerId: string; revokedAt: string | null } | null;
 }
 
 
@@ -53,6 +55,7 @@ interface Row {
     matched_by: 'domain' | 'name';
   }[] | null;
   freshness: { crm: CrmName; synced_at: string | null }[] | null;
+  key: { id: string; workspaceId: string; partnerId: string; revokedAt: string | null } | null;
 }
 
 /**
@@ -62,17 +65,19 @@ interface Row {
 /** `evidence.partner.activeRegistrations` is exact up to the tier's cap and stops counting there. */
 export async function gatherEvidence(
   db: PrismaClient,
-  args: { workspaceId: string; partnerId: string; domain: string | null; nameKey: string },
+  args: { workspaceId: string; partnerId: string; domain: string | null; nameKey: string; keyHash?: string },
 ): Promise<EvidenceBundle> {
   const { workspaceId: ws, partnerId, nameKey } = args;
   const domain = args.domain ?? '';
   // A named prepared statement: PostgreSQL plans this query once per connection (planning it each time
   // costs several times its execution).
-  const { rows } = await sqlPool(db).query<Row>({ name: 'dealreg_evidence_v2', text: EVIDENCE_SQL, values: [ws, partnerId, domain, nameKey] });
+  // With keyHash, the same round trip also reads that partner API key (see src/http/middleware/auth.ts).
+  const { rows } = await sqlPool(db).query<Row>({ name: 'dealreg_evidence_v3', text: EVIDENCE_SQL, values: [ws, partnerId, domain, nameKey, args.keyHash ?? null] });
   const row = rows[0];
   if (!row) throw new Error('evidence query returned no row');
   const policy = row.policy_version !== null && row.policy_body !== null ? { version: Number(row.policy_version), bodyText: row.policy_body } : null;
-  if (!row.partner) return { evidence: null, policy };
+  const key = args.keyHash === undefined ? {} : { key: row.key };
+  if (!row.partner) return { evidence: null, policy, ...key };
   const evidence: Evidence = {
     partner: {
       id: row.partner.id,
@@ -116,7 +121,7 @@ export async function gatherEvidence(
     })),
     mirrorFreshness: (row.freshness ?? []).map((f) => ({ crm: f.crm, syncedAt: f.synced_at ? new Date(f.synced_at).toISOString() : null })),
   };
-  return { evidence, policy };
+  return { evidence, policy, ...key };
 }
 
 // At most 25 accounts, opportunities and registrations of each kind: enough evidence for a verdict.
@@ -184,5 +189,7 @@ const EVIDENCE_SQL = `
       (SELECT json_agg(opp) FROM opp) AS opps,
       (SELECT json_agg(json_build_object('id', id, 'partner_id', partner_id, 'partner_name', partner_name, 'status', status,
         'company_name', company_name, 'company_domain', company_domain, 'created_at', created_at, 'matched_by', matched_by)) FROM regs) AS regs,
-      (SELECT json_agg(json_build_object('crm', crm, 'synced_at', synced_at)) FROM mirror_states WHERE workspace_id = $1::uuid) AS freshness
+      (SELECT json_agg(json_build_object('crm', crm, 'synced_at', synced_at)) FROM mirror_states WHERE workspace_id = $1::uuid) AS freshness,
+      (SELECT json_build_object('id', k.id, 'workspaceId', k.workspace_id, 'partnerId', k.partner_id, 'revokedAt', k.revoked_at)
+         FROM partner_api_keys k WHERE k.key_hash = $5::text) AS key
   `;

@@ -11,7 +11,7 @@ import {
   rejectRegistration, rejectSchema, requestExtension, withdrawRegistration,
 } from '../../use-cases/registration-lifecycle';
 import type { UseCaseContext } from '../../use-cases/context';
-import { principal, requirePartner, requireStaff, type ApiPrincipal } from '../middleware/auth';
+import { principal, requirePartner, requireStaff, withPartnerKey, type ApiPrincipal } from '../middleware/auth';
 import { registrationView, eventView, type Audience } from '../views/registration-view';
 import type { RegistrationRow } from '../../data/repositories/registrations';
 import { body, encodeCursor, limitArg, pageArgs, param, parse } from './helpers';
@@ -46,21 +46,27 @@ export function registrationRoutes(ctx: UseCaseContext, crmLinks: CrmLinkLookup 
     return id;
   };
 
+  // The two partner hot paths verify the partner's key in their evidence query (withPartnerKey, auth.ts).
   r.post('/check', async (req, res) => {
-    const by = requirePartner(req);
-    res.json(await checkAvailability(ctx, by, parse(checkAvailabilitySchema, body(req))));
+    const answer = await withPartnerKey(req, (by, keyCheck) => checkAvailability(ctx, by, parse(checkAvailabilitySchema, body(req)), { keyCheck }));
+    res.json(answer);
   });
 
   r.post('/', async (req, res) => {
-    const by = requirePartner(req);
     const key = req.header('idempotency-key');
-    if (key !== undefined && (key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key))) {
-      throw badRequest('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–255 visible ASCII characters (a UUID is ideal).');
-    }
-    const input = parse(submitRegistrationSchema, body(req));
-    const out = await submitRegistration(ctx, by, input, { idempotencyKey: key });
+    // An Idempotency-Key is looked up before the evidence is read: verify the partner key first.
+    if (key !== undefined) await req.pendingPartnerKey?.verifyNow();
+    const { by, out } = await withPartnerKey(req, async (by, keyCheck) => {
+      if (key !== undefined && (key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key))) {
+        throw badRequest('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–255 visible ASCII characters (a UUID is ideal).');
+      }
+      const input = parse(submitRegistrationSchema, body(req));
+      return { by, out: await submitRegistration(ctx, by, input, { idempotencyKey: key, keyCheck }) };
+    });
     if (out.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(201).json(await show(req, out.registration));
+    // A registration this request just created has no CRM record yet (the CRM sync starts from its outbox
+    // row, after the commit): answer without looking its CRM links up. A replay shows them.
+    res.status(201).json(out.replayed ? await show(req, out.registration) : registrationView(out.registration, audienceOf(by), ctx.clock(), {}));
   });
 
   r.get('/', async (req, res) => {
