@@ -110,11 +110,6 @@ const SYNCING_CONNECTIONS_SQL = `
          created_at AS "createdAt", updated_at AS "updatedAt"
   FROM crm_connections WHERE workspace_id = $1::uuid AND status IN ('active', 'parked') ORDER BY created_at`;
 
-export async function findConnectionByAccount(db: Db, workspaceId: string, crm: CrmName, externalAccountId: string): Promise<ConnectionRecord | null> {
-  const r = await db.crmConnection.findUnique({ where: { workspaceId_crm_externalAccountId: { workspaceId, crm, externalAccountId } }, select });
-  return r ? toRecord(r) : null;
-}
-
 /** Creates the connection, or brings a disconnected / parked one of the same CRM account back with new tokens. */
 export async function saveConnection(
   db: Db,
@@ -154,11 +149,6 @@ export async function readTokens(db: Db, key: Buffer, id: string): Promise<(Toke
   };
 }
 
-export async function readSecrets(db: Db, key: Buffer, id: string): Promise<Record<string, string>> {
-  const r = await db.crmConnection.findUnique({ where: { id }, select: { secretsEnc: true } });
-  return r?.secretsEnc ? (JSON.parse(decrypt(r.secretsEnc, key)) as Record<string, string>) : {};
-}
-
 export async function storeRefreshedTokens(db: Db, key: Buffer, id: string, t: TokenSet): Promise<void> {
   await db.crmConnection.update({
     where: { id },
@@ -191,9 +181,4 @@ export async function parkConnection(db: Db, id: string, reason: string, now: Da
 
 export async function updateBackfill(db: Db, id: string, progress: BackfillProgress): Promise<void> {
   await db.crmConnection.update({ where: { id }, data: { backfill: progress as Prisma.InputJsonValue } });
-}
-
-export async function updateSettings(db: Db, id: string, patch: Record<string, unknown>): Promise<void> {
-  const r = await db.crmConnection.findUnique({ where: { id }, select: { settings: true } });
-  await db.crmConnection.update({ where: { id }, data: { settings: { ...((r?.settings ?? {}) as object), ...patch } as Prisma.InputJsonValue } });
 }

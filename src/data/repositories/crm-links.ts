@@ -61,17 +61,6 @@ export async function requestRepush(prisma: PrismaClient, connectionId: string, 
   );
 }
 
-/** Links waiting to be pushed, oldest change first (the partial index crm_links_to_push_idx). */
-export async function linksToPush(prisma: PrismaClient, connectionId: string, limit: number, now: Date): Promise<LinkRow[]> {
-  const { rows } = await sqlPool(prisma).query<LinkRow>(
-    `SELECT ${COLUMNS} FROM crm_links
-     WHERE connection_id = $1::uuid AND pushed_version < wanted_version AND state <> 'deleted' AND (not_before IS NULL OR not_before <= $3)
-     ORDER BY updated_at LIMIT $2`,
-    [connectionId, limit, now],
-  );
-  return rows;
-}
-
 /**
  * Claims up to `limit` links to push with a lease (not_before = now + leaseMs), so that concurrent pushers
  * (several batches in flight, several workers) never take the same link. Recording a result ends the lease;

@@ -12,7 +12,7 @@ import {
   upsertMirrorOpportunities,
   type MirrorOpportunityWrite,
 } from '../../data/repositories/mirror';
-import { findRegistration } from '../../data/repositories/registrations';
+import { withPartner, type RegistrationRow } from '../../data/repositories/registrations';
 import { appendLedgerEvent } from '../../data/ledger';
 import { companyNameKey } from '../../domain/company-name';
 import { ownerRole, stageOutcome, type SyncMapping } from '../../domain/sync-mapping';
@@ -84,13 +84,18 @@ export async function applyOpportunities(a: ApplyContext, opps: CrmOpportunity[]
   const links = await linksByExternalIds(s.ctx.prisma, connection.id, opps.map((o) => o.externalId));
   await upsertMirrorOpportunities(s.ctx.prisma, connection.workspaceId, connection.crm, opps.map((o) => mirrorRow(a, o, links.get(o.externalId)?.registrationId ?? o.registrationId)), s.ctx.clock());
   const repush: string[] = [];
+  // The registrations behind these records, in one query (each change below re-reads its own, version-guarded).
+  const linkedIds = [...links.values()].filter((l) => l.state !== 'deleted').map((l) => l.registrationId);
+  const regs = new Map(
+    (linkedIds.length > 0 ? await s.ctx.prisma.registration.findMany({ where: { workspaceId: connection.workspaceId, id: { in: linkedIds } }, include: withPartner }) : []).map((r) => [r.id, r]),
+  );
   for (const o of opps) {
     const link = links.get(o.externalId);
     if (!link || link.state === 'deleted') {
       out.set(o.externalId, 'ignored'); // not one of ours (or one we stopped syncing): the mirror is all it feeds
       continue;
     }
-    const outcome = await applyToRegistration(a, link, o, origins.get(o.externalId));
+    const outcome = await applyToRegistration(a, link, regs.get(link.registrationId), o, origins.get(o.externalId));
     if (outcome.repush) repush.push(link.registrationId);
     out.set(o.externalId, outcome.outcome);
   }
@@ -99,9 +104,8 @@ export async function applyOpportunities(a: ApplyContext, opps: CrmOpportunity[]
   return out;
 }
 
-async function applyToRegistration(a: ApplyContext, link: LinkRow, o: CrmOpportunity, origin: ChangeOrigin | undefined): Promise<{ outcome: Outcome; repush: boolean }> {
+async function applyToRegistration(a: ApplyContext, link: LinkRow, reg: RegistrationRow | undefined, o: CrmOpportunity, origin: ChangeOrigin | undefined): Promise<{ outcome: Outcome; repush: boolean }> {
   const { s, connection, mapping } = a;
-  const reg = await findRegistration(s.ctx.prisma, connection.workspaceId, link.registrationId);
   if (!reg) return { outcome: 'ignored', repush: false };
   const localPendingSince = link.pushedVersion < link.wantedVersion ? reg.updatedAt.toISOString() : null;
   const plan = planInbound({
