@@ -39,9 +39,21 @@ export const configSchema = z.object({
   CRM_RECONCILE_MS: z.coerce.number().int().min(5_000).max(86_400_000).default(300_000),
   /** How often the CRM safety-net sweep queues waiting work (ms). */
   CRM_SWEEP_MS: z.coerce.number().int().min(200).max(600_000).default(5_000),
+  /** Where OAuth and JWT logins go: login.salesforce.com, test.salesforce.com (sandboxes), a My Domain, or the sandbox. */
   SALESFORCE_LOGIN_URL: url.default('https://login.salesforce.com'),
+  /** The REST API version every call names (jsforce's own default, 50.0, is never used). */
+  SALESFORCE_API_VERSION: z.string().regex(/^\d{2,3}\.0$/, 'a version like 66.0').refine((v) => Number(v) >= 66, 'use 66.0 or newer').default('66.0'),
+  /** dealreg's connected app (OAuth web-server flow with PKCE; the JWT bearer flow's issuer). */
   SALESFORCE_CLIENT_ID: z.string().optional(),
   SALESFORCE_CLIENT_SECRET: z.string().optional(),
+  /** PEM file with the connected app certificate's private key, for JWT bearer connections that do not bring their own. */
+  SALESFORCE_JWT_PRIVATE_KEY_FILE: z.string().optional(),
+  /** Calls per second per org, shared by every worker. */
+  SALESFORCE_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(200).default(20),
+  /** Share of each org's daily API allowance dealreg may spend (it slows down before, and stops at it). */
+  SALESFORCE_API_BUDGET_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  /** How long one change-feed pull waits for events when none are waiting (ms). */
+  SALESFORCE_FEED_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(20_000),
   /** How often the outbox dispatcher looks for new rows when it has not been nudged (ms). */
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   /** How often the protection sweep (expiry + reminders) runs (ms). */

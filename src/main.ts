@@ -1,5 +1,6 @@
 // Composition root: config → logger → database, Redis → HTTP and/or workers. SIGTERM drains and closes.
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Config } from './config';
 import { createPrisma, type PrismaClient } from './data/prisma';
@@ -69,9 +70,29 @@ export function crmSettings(config: Config): CrmSettings {
       requestsPerSecond: config.HUBSPOT_REQUESTS_PER_SECOND,
       searchesPerSecond: config.HUBSPOT_SEARCHES_PER_SECOND,
     },
+    salesforce: {
+      loginUrl: config.SALESFORCE_LOGIN_URL,
+      apiVersion: config.SALESFORCE_API_VERSION,
+      clientId: config.SALESFORCE_CLIENT_ID,
+      clientSecret: config.SALESFORCE_CLIENT_SECRET,
+      jwtPrivateKey: config.SALESFORCE_JWT_PRIVATE_KEY_FILE ? readPrivateKey(config.SALESFORCE_JWT_PRIVATE_KEY_FILE) : undefined,
+      requestsPerSecond: config.SALESFORCE_REQUESTS_PER_SECOND,
+      apiBudgetPercent: config.SALESFORCE_API_BUDGET_PERCENT,
+      feedWaitMs: config.SALESFORCE_FEED_WAIT_MS,
+    },
     reconcileMs: config.CRM_RECONCILE_MS,
     describeCacheMs: 10 * 60_000,
   };
+}
+
+function readPrivateKey(path: string): string {
+  try {
+    const pem = readFileSync(path, 'utf8');
+    if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem)) throw new Error('no PEM private key in it');
+    return pem;
+  } catch (err) {
+    throw new StartupError(`SALESFORCE_JWT_PRIVATE_KEY_FILE (${path}) cannot be used: ${(err as Error).message}`);
+  }
 }
 
 /** The registration JSON's `crm` field: { hubspot: { dealId }, salesforce: { opportunityId } }. */

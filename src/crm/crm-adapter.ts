@@ -102,6 +102,11 @@ export interface OpportunityWrite {
   stageId?: string | null;
   /** Account (company) to associate as primary, when known. */
   accountExternalId?: string | null;
+  /**
+   * The registering partner's own account in this CRM (partner.crmRefs), when it has one. Salesforce
+   * records it as an OpportunityPartner on a newly created opportunity; HubSpot ignores it.
+   */
+  partner?: { accountExternalId: string; name: string; type: string } | null;
 }
 
 export type OpportunityWriteResult =
@@ -180,6 +185,24 @@ export interface CrmChangeEvent {
   merge?: { survivorId: string; mergedIds: string[] };
 }
 
+/**
+ * A page of a CRM's change-event feed (Salesforce Change Data Capture, replayed by id). HubSpot pushes
+ * webhooks instead and has no feed.
+ */
+export interface ChangeFeedPage {
+  /** One event per record (a CDC event naming several records is split), our own writes already marked `self`. */
+  events: CrmChangeEvent[];
+  /** Where the next pull starts; persist it once `events` are stored. */
+  cursor: string;
+  /** More events are waiting right now: pull again at once. */
+  more: boolean;
+  /**
+   * The cursor given was unknown or older than the feed retains: events may have been lost. `cursor`
+   * is then the feed's tip; catch up with `*ChangedSince` before relying on the feed again.
+   */
+  gap: boolean;
+}
+
 export interface Page<T> {
   records: T[];
   /** Pass back to get the next page; null when done. */
@@ -228,6 +251,12 @@ export interface CrmAdapter {
 
   /** Revokes the stored refresh token where the CRM supports it (disconnect). Never throws for "already revoked". */
   revoke(): Promise<void>;
+
+  /**
+   * Feed-based CRMs (Salesforce): the change events after `cursor` (null: start at the tip, only new
+   * events). `waitMs` long-polls when nothing is waiting. Absent for push-based CRMs (HubSpot webhooks).
+   */
+  pullChanges?(cursor: string | null, opts: { limit: number; waitMs?: number }): Promise<ChangeFeedPage>;
 }
 
 /** Where an adapter gets its access token; `refresh` is called once after a 401 with the token that failed. */

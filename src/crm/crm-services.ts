@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { UseCaseContext } from '../use-cases/context';
 import type { ConnectionRecord, TokenSet } from '../data/repositories/connections';
 import type { SyncMappingInput } from '../domain/sync-mapping';
+import type { ConnectionDraft } from '../use-cases/crm/connections';
 import type { CrmName } from '../domain/types';
 import { AppError } from '../lib/errors';
 import { createCallGate, type GateLimits } from './call-gate';
@@ -23,6 +24,23 @@ export interface CrmSettings {
     requestsPerSecond: number;
     searchesPerSecond: number;
   };
+  salesforce: {
+    /** Where OAuth and JWT logins go (login.salesforce.com, test.salesforce.com, a My Domain, the sandbox). */
+    loginUrl: string;
+    /** The REST API version every call names ("66.0"): jsforce's own default (50.0) is never used. */
+    apiVersion: string;
+    /** dealreg's connected app (web-server flow with PKCE; JWT bearer uses the client id as issuer). */
+    clientId?: string;
+    clientSecret?: string;
+    /** PEM private key of the connected app's certificate, for JWT bearer connections that bring none. */
+    jwtPrivateKey?: string;
+    /** Calls per second per org, shared by all workers (Salesforce meters a daily total, not a rate). */
+    requestsPerSecond: number;
+    /** Share of the org's daily API allowance dealreg may spend (percent); it slows down before, stops at it. */
+    apiBudgetPercent: number;
+    /** How long one change-feed pull waits for events when none are waiting (ms). */
+    feedWaitMs: number;
+  };
   /** How often the reconcile sweep runs per connection (ms). */
   reconcileMs: number;
   /** How long describe (fields, stages) and owners stay cached (ms). */
@@ -38,17 +56,36 @@ export interface CrmJobs {
   cancel(connectionId: string): Promise<void>;
 }
 
+/** A browser install through the CRM's OAuth consent page (GET /oauth/<crm>/install and /callback). */
+export interface OauthFlow {
+  /**
+   * Starts an install: what to keep with the single-use state until the callback (a PKCE verifier, the
+   * login host), and the consent URL for that state. Throws CrmError INVALID when the app is not configured.
+   */
+  begin(s: CrmServices, query: Record<string, string | undefined>): { keep: Record<string, string>; authorizeUrl(state: string): string };
+  /** The callback's authorization code, with what `begin` kept → a connection draft (the account id comes from the CRM). */
+  complete(s: CrmServices, code: string, kept: Record<string, string>): Promise<ConnectionDraft>;
+}
+
 export interface CrmConnector {
   crm: CrmName;
   /** The opportunity field holding the registration id (the upsert key). */
   registrationIdField: string;
+  /** The key in a partner's `crmRefs` naming the partner's own account in this CRM. */
+  partnerRefKey: string;
   defaultMapping(): SyncMappingInput;
   limits(settings: CrmSettings): GateLimits;
   createAdapter(args: { connection: ConnectionRecord; tokens: AccessTokenSource; gate: CallGate; services: CrmServices }): CrmAdapter;
-  /** How this connection refreshes its access token (undefined: it cannot). */
-  refresher(connection: ConnectionRecord, services: CrmServices): Refresher | undefined;
+  /**
+   * How this connection gets a new access token (undefined: it cannot). `secrets` are the draft's when the
+   * connection is not stored yet; otherwise the refresher reads the stored (encrypted) ones itself.
+   */
+  refresher(connection: ConnectionRecord, services: CrmServices, secrets?: Record<string, string> | null): Refresher | undefined;
   /** Revokes what can be revoked on disconnect (best effort). */
   revoke?(connection: ConnectionRecord, tokens: TokenSet, services: CrmServices): Promise<void>;
+  /** POST /v1/connections/<crm>: the JSON body → a draft (parse with zod: a ZodError answers 422 VALIDATION_FAILED). */
+  draftFromRequest(body: unknown, services: CrmServices): Promise<ConnectionDraft>;
+  oauth?: OauthFlow;
 }
 
 export type Connectors = Partial<Record<CrmName, CrmConnector>>;

@@ -14,7 +14,11 @@ export const REFRESH_AHEAD_MS = 5 * 60_000;
 const LOCK_TTL_MS = 15_000;
 const LOCK_WAIT_MS = 12_000;
 
-export type Refresher = (refreshToken: string) => Promise<TokenSet>;
+/**
+ * Gets a new access token. HubSpot and Salesforce's web-server flow use the stored refresh token;
+ * Salesforce's JWT bearer flow has none (null) and signs a new assertion instead.
+ */
+export type Refresher = (refreshToken: string | null) => Promise<TokenSet>;
 
 export interface TokenSourceOptions {
   prisma: PrismaClient;
@@ -65,12 +69,12 @@ export function createTokenSource(o: TokenSourceOptions): AccessTokenSource {
     try {
       const current = await load();
       if (current.accessToken !== stale && !(why === 'expiring' && expiresSoon(current, o.clock()))) return current.accessToken;
-      if (!o.refresher || !current.refreshToken) {
+      if (!o.refresher) {
         return await park(why === 'rejected' ? 'the CRM rejected the access token and the connection has no refresh token' : 'the access token expired and the connection has no refresh token');
       }
       let fresh: TokenSet;
       try {
-        fresh = await o.refresher(current.refreshToken);
+        fresh = await o.refresher(current.refreshToken ?? null);
       } catch (err) {
         if (err instanceof CrmError && err.code === 'AUTH') return await park(`token refresh refused: ${err.message}`);
         throw err;

@@ -83,6 +83,7 @@ export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7);
 
 export interface HarnessCrmOptions {
   hubspot?: Partial<CrmSettings['hubspot']>;
+  salesforce?: Partial<CrmSettings['salesforce']>;
   /** Defaults to the harness's own base URL (so that webhook signatures match). */
   publicBaseUrl?: string;
   reconcileMs?: number;
@@ -134,6 +135,7 @@ export async function startHarness(opts: { withJobs?: boolean; start?: string; o
                 settings: {
                   publicBaseUrl: crmOpts.publicBaseUrl ?? baseUrl,
                   hubspot: { apiBaseUrl: 'https://api.hubapi.com', appBaseUrl: 'https://app.hubspot.com', requestsPerSecond: 10, searchesPerSecond: 4, ...crmOpts.hubspot },
+                  salesforce: { loginUrl: 'https://login.salesforce.com', apiVersion: '66.0', requestsPerSecond: 50, apiBudgetPercent: 100, feedWaitMs: 0, ...crmOpts.salesforce },
                   reconcileMs: crmOpts.reconcileMs ?? 3_600_000,
                   describeCacheMs: 60_000,
                 },

@@ -48,6 +48,12 @@ export function hubspotConnector(): CrmConnector {
   return {
     crm: 'hubspot',
     registrationIdField: HUBSPOT_REGISTRATION_ID_PROPERTY,
+    partnerRefKey: 'hubspotCompanyId',
+    draftFromRequest: async (body, services) => hubspotDraftFromStatic(hubspotStaticConnectSchema.parse(body ?? {}), services.ctx.clock()),
+    oauth: {
+      begin: (services) => ({ keep: {}, authorizeUrl: (state) => hubspotInstallUrl(services, state) }),
+      complete: (services, code) => hubspotDraftFromCode(services, code),
+    },
     defaultMapping: defaultHubspotMapping,
     limits: (settings) => ({ apiPerSecond: settings.hubspot.requestsPerSecond, searchPerSecond: settings.hubspot.searchesPerSecond }),
     createAdapter: ({ connection, tokens, gate, services }) =>
@@ -64,6 +70,7 @@ export function hubspotConnector(): CrmConnector {
       const { clientId, clientSecret, apiBaseUrl } = services.settings.hubspot;
       if (!connection.hasRefreshToken) return undefined;
       return async (refreshToken) => {
+        if (!refreshToken) throw new CrmError('hubspot', 'AUTH', 'the connection has no refresh token');
         if (!clientId || !clientSecret) throw new CrmError('hubspot', 'AUTH', 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET are needed to refresh OAuth tokens');
         const t = await refreshAccessToken({ baseUrl: apiBaseUrl, clientId, clientSecret, refreshToken });
         return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: new Date(services.ctx.clock().getTime() + t.expiresIn * 1000) };

@@ -149,6 +149,23 @@ export async function readTokens(db: Db, key: Buffer, id: string): Promise<(Toke
   };
 }
 
+/** The other secrets stored with a connection (a JWT private key), decrypted (for the connector's refresher only). */
+export async function readSecrets(db: Db, key: Buffer, id: string): Promise<Record<string, string> | null> {
+  const r = await db.crmConnection.findUnique({ where: { id }, select: { secretsEnc: true } });
+  return r?.secretsEnc ? (JSON.parse(decrypt(r.secretsEnc, key)) as Record<string, string>) : null;
+}
+
+/** Where the connection's change-event feed continues (Salesforce replay id), and when it was last read. */
+export async function feedCursor(db: Db, id: string): Promise<{ cursor: string | null; readAt: Date | null }> {
+  const r = await db.crmConnection.findUnique({ where: { id }, select: { feedCursor: true, feedReadAt: true } });
+  return { cursor: r?.feedCursor ?? null, readAt: r?.feedReadAt ?? null };
+}
+
+/** Saves the feed position once the events before it are in the inbox. */
+export async function saveFeedCursor(db: Db, id: string, cursor: string | null, at: Date): Promise<void> {
+  await db.crmConnection.update({ where: { id }, data: { feedCursor: cursor, feedReadAt: at } });
+}
+
 export async function storeRefreshedTokens(db: Db, key: Buffer, id: string, t: TokenSet): Promise<void> {
   await db.crmConnection.update({
     where: { id },

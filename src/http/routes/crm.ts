@@ -1,12 +1,11 @@
 // CRM routes under /v1: connections (admin) and sync mappings (revops). Thin: parse, call, answer.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { CrmServices } from '../../crm/crm-services';
+import { connectorFor, type CrmServices } from '../../crm/crm-services';
 import { CRM_NAMES, type CrmName } from '../../domain/types';
 import { notFound } from '../../lib/errors';
 import { connectCrm, disconnect, listConnectionViews } from '../../use-cases/crm/connections';
 import { getMapping, previewMapping, previewSchema, replaceMapping } from '../../use-cases/crm/mappings';
-import { hubspotStaticConnectSchema, hubspotDraftFromStatic } from '../../crm/hubspot/hubspot-connector';
 import { isUuid } from '../../data/repositories/registrations';
 import { requireStaff } from '../middleware/auth';
 import { body, param, parse } from './helpers';
@@ -25,11 +24,12 @@ export function connectionRoutes(s: CrmServices): Router {
     const by = requireStaff(req, ['admin']);
     res.json({ data: await listConnectionViews(s, by.workspaceId), nextCursor: null });
   });
-  r.post('/hubspot', async (req, res) => {
+  // POST /v1/connections/hubspot, /v1/connections/salesforce: each connector parses its own body.
+  r.post('/:crm', async (req, res) => {
     const by = requireStaff(req, ['admin']);
-    const input = parse(hubspotStaticConnectSchema, body(req));
-    const out = await connectCrm(s, by, hubspotDraftFromStatic(input, s.ctx.clock()));
-    res.status(201).json(out);
+    const crm = crmParam(req);
+    const draft = await connectorFor(s, crm).draftFromRequest(body(req), s);
+    res.status(201).json(await connectCrm(s, by, draft));
   });
   r.delete('/:id', async (req, res) => {
     const by = requireStaff(req, ['admin']);

@@ -1,14 +1,16 @@
-// OAuth installs (browser): GET /oauth/hubspot/install sends the admin to HubSpot's consent page (or, with
-// `Accept: application/json`, answers { authorizeUrl } for scripts); HubSpot sends the browser back to
-// GET /oauth/hubspot/callback with a code, which becomes a connection.
+// OAuth installs (browser): GET /oauth/<crm>/install sends the admin to the CRM's consent page (or, with
+// `Accept: application/json`, answers { authorizeUrl } for scripts); the CRM sends the browser back to
+// GET /oauth/<crm>/callback with a code, which becomes a connection. Each connector brings its own flow
+// (HubSpot: client secret; Salesforce: web-server flow with PKCE, the verifier kept with the state).
 import { Router, type Request, type Response } from 'express';
 import type { PrismaClient } from '../../data/prisma';
-import type { CrmServices } from '../../crm/crm-services';
+import { connectorFor, type CrmServices } from '../../crm/crm-services';
 import { CrmError } from '../../crm/crm-adapter';
-import { AppError } from '../../lib/errors';
+import { CRM_NAMES, type CrmName } from '../../domain/types';
+import { AppError, notFound } from '../../lib/errors';
 import { connectCrm, consumeOauthState, createOauthState } from '../../use-cases/crm/connections';
-import { hubspotDraftFromCode, hubspotInstallUrl } from '../../crm/hubspot/hubspot-connector';
 import { authenticate, requireStaff } from '../middleware/auth';
+import { param } from './helpers';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -21,14 +23,26 @@ function page(res: Response, status: number, title: string, text: string): void 
 
 const wantsJson = (req: Request) => (req.headers.accept ?? '').includes('application/json');
 
+const LABEL: Record<CrmName, string> = { hubspot: 'HubSpot', salesforce: 'Salesforce' };
+
+function flowFor(s: CrmServices, req: Request) {
+  const crm = param(req, 'crm');
+  if (!(CRM_NAMES as readonly string[]).includes(crm)) throw notFound(`CRM "${crm}"`);
+  const flow = connectorFor(s, crm as CrmName).oauth;
+  if (!flow) throw notFound(`OAuth install for ${crm}`);
+  return { crm: crm as CrmName, flow };
+}
+
 export function oauthRoutes(s: CrmServices, prisma: PrismaClient, clock: () => Date): Router {
   const r = Router();
   const auth = authenticate(prisma, clock);
-  r.get('/hubspot/install', auth, async (req, res) => {
+  r.get('/:crm/install', auth, async (req, res) => {
     const by = requireStaff(req, ['admin']);
+    const { crm, flow } = flowFor(s, req);
     let url: string;
     try {
-      url = hubspotInstallUrl(s, await createOauthState(s, by, 'hubspot'));
+      const started = flow.begin(s, req.query as Record<string, string | undefined>);
+      url = started.authorizeUrl(await createOauthState(s, by, crm, started.keep));
     } catch (err) {
       if (err instanceof CrmError) throw new AppError(503, 'OAUTH_NOT_CONFIGURED', err.message);
       throw err;
@@ -36,27 +50,29 @@ export function oauthRoutes(s: CrmServices, prisma: PrismaClient, clock: () => D
     if (wantsJson(req)) res.json({ authorizeUrl: url, expiresInSeconds: 600 });
     else res.redirect(302, url);
   });
-  r.get('/hubspot/callback', async (req, res) => {
+  r.get('/:crm/callback', async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
+    const { crm, flow } = flowFor(s, req);
+    const label = LABEL[crm];
     try {
-      if (q.error) throw new AppError(400, 'OAUTH_DENIED', `HubSpot did not grant access: ${String(q.error_description ?? q.error).slice(0, 300)}`);
-      const { by } = await consumeOauthState(s, 'hubspot', q.state);
-      if (!q.code) throw new AppError(400, 'OAUTH_CODE_MISSING', 'HubSpot sent no authorization code: start the install again.');
+      if (q.error) throw new AppError(400, 'OAUTH_DENIED', `${label} did not grant access: ${String(q.error_description ?? q.error).slice(0, 300)}`);
+      const { by, extra } = await consumeOauthState(s, crm, q.state);
+      if (!q.code) throw new AppError(400, 'OAUTH_CODE_MISSING', `${label} sent no authorization code: start the install again.`);
       let draft;
       try {
-        draft = await hubspotDraftFromCode(s, q.code);
+        draft = await flow.complete(s, q.code, extra);
       } catch (err) {
-        if (err instanceof CrmError && err.code === 'AUTH') throw new AppError(400, 'OAUTH_CODE_REJECTED', `HubSpot refused the authorization code (${err.message}): start the install again.`);
+        if (err instanceof CrmError && err.code === 'AUTH') throw new AppError(400, 'OAUTH_CODE_REJECTED', `${label} refused the authorization code (${err.message}): start the install again.`);
         throw err;
       }
       const out = await connectCrm(s, by, draft);
       if (wantsJson(req)) res.status(201).json(out);
-      else page(res, 200, 'HubSpot connected', `dealreg is connected to HubSpot portal ${out.connection.externalAccountId}. It is filling its account mirror now; you can close this tab.`);
+      else page(res, 200, `${label} connected`, `dealreg is connected to ${label} ${crm === 'hubspot' ? 'portal' : 'org'} ${out.connection.externalAccountId}. It is filling its account mirror now; you can close this tab.`);
     } catch (err) {
       if (wantsJson(req)) throw err;
       const e = err instanceof AppError ? err : new AppError(502, 'CRM_UNAVAILABLE', (err as Error).message);
-      s.ctx.log.warn({ component: 'oauth', crm: 'hubspot', code: e.code }, 'OAuth install failed');
-      page(res, e.status, 'HubSpot was not connected', `${e.message} (${e.code})`);
+      s.ctx.log.warn({ component: 'oauth', crm, code: e.code }, 'OAuth install failed');
+      page(res, e.status, `${label} was not connected`, `${e.message} (${e.code})`);
     }
   });
   return r;

@@ -39,9 +39,9 @@ function draftTokens(s: CrmServices, draft: ConnectionDraft): AccessTokenSource 
   return {
     current: async () => current,
     refresh: async () => {
-      const refresher = connectorFor(s, draft.crm).refresher({ ...fakeRecord(draft), hasRefreshToken: Boolean(draft.tokens.refreshToken) }, s);
-      if (!refresher || !draft.tokens.refreshToken) throw new CrmError(draft.crm, 'AUTH', 'the CRM rejected the access token');
-      const fresh = await refresher(draft.tokens.refreshToken);
+      const refresher = connectorFor(s, draft.crm).refresher({ ...fakeRecord(draft), hasRefreshToken: Boolean(draft.tokens.refreshToken) }, s, draft.secrets ?? null);
+      if (!refresher) throw new CrmError(draft.crm, 'AUTH', 'the CRM rejected the access token');
+      const fresh = await refresher(draft.tokens.refreshToken ?? null);
       draft.tokens = { ...fresh, refreshToken: fresh.refreshToken ?? draft.tokens.refreshToken };
       current = fresh.accessToken;
       return current;
