@@ -52,6 +52,8 @@ export interface CrmJobs {
   inbox(connectionId: string): Promise<void>;
   backfill(connectionId: string): Promise<void>;
   reconcile(connectionId: string): Promise<void>;
+  /** Pulls the change feed (feed-based CRMs); the job keeps itself going while the connection is active. */
+  feed(connectionId: string): Promise<void>;
   /** Removes queued (not running) jobs of a connection. */
   cancel(connectionId: string): Promise<void>;
 }

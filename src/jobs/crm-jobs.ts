@@ -1,4 +1,5 @@
-// CRM connection jobs on the crm-sync queue. Job data is the connection id only (the job re-reads
+// CRM connection jobs on the crm-sync queue (push, inbox, backfill, reconcile, and the change feed of
+// feed-based CRMs). Job data is the connection id only (the job re-reads
 // everything, tokens included, from the database); each kind of job is deduplicated per connection, so
 // enqueueing is cheap and idempotent. A job that has to wait (rate limit, backoff) moves itself to
 // "delayed": waiting never spends one of its attempts. Unexpected errors (database down) are retried by
@@ -12,8 +13,10 @@ import { connectionsWithPendingInbox, deleteProcessedInboxBefore } from '../data
 import { pushPending } from '../use-cases/crm/push-to-crm';
 import { drainInbox } from '../use-cases/crm/apply-crm-changes';
 import { backfillConnection, reconcileConnection } from '../use-cases/crm/reconcile-crm';
+import { pullFeed } from '../use-cases/crm/pull-crm-changes';
+import { adapterFor } from '../crm/crm-services';
 
-export const CRM_JOBS = { push: 'push', inbox: 'inbox', backfill: 'backfill', reconcile: 'reconcile' } as const;
+export const CRM_JOBS = { push: 'push', inbox: 'inbox', backfill: 'backfill', reconcile: 'reconcile', feed: 'feed' } as const;
 export type CrmJobName = (typeof CRM_JOBS)[keyof typeof CRM_JOBS];
 
 export const crmJobData = z.object({ connectionId: z.string().uuid() }).strict();
@@ -29,6 +32,7 @@ export function crmJobs(queue: Queue): CrmJobs {
     inbox: (id) => add(CRM_JOBS.inbox, id),
     backfill: (id) => add(CRM_JOBS.backfill, id),
     reconcile: (id) => add(CRM_JOBS.reconcile, id),
+    feed: (id) => add(CRM_JOBS.feed, id),
     cancel: async (connectionId) => {
       for (const name of Object.values(CRM_JOBS)) {
         const jobId = await queue.getDeduplicationJobId(dedupId(name, connectionId));
@@ -63,6 +67,9 @@ export async function processCrmJob(s: CrmServices, job: Job, token: string | un
     case CRM_JOBS.reconcile:
       r = await reconcileConnection(s, connectionId);
       break;
+    case CRM_JOBS.feed:
+      r = await pullFeed(s, connectionId);
+      break;
     default:
       throw new UnrecoverableError(`unknown crm-sync job ${job.name}`);
   }
@@ -87,7 +94,13 @@ export async function crmSweep(s: CrmServices): Promise<Record<string, number>> 
   for (const id of inbox.filter((i) => activeIds.has(i))) await s.jobs.inbox(id);
   let reconciles = 0;
   let backfills = 0;
+  let feeds = 0;
   for (const c of active) {
+    // Feed-based CRMs (Salesforce): the feed job is perpetual; this only restarts one that was lost.
+    if (s.key && adapterFor(s, c).pullChanges) {
+      await s.jobs.feed(c.id);
+      feeds++;
+    }
     if (c.backfill.state !== 'done') {
       await s.jobs.backfill(c.id);
       backfills++;
@@ -100,7 +113,7 @@ export async function crmSweep(s: CrmServices): Promise<Record<string, number>> 
       reconciles++;
     }
   }
-  return { pushes: backlog.length, inboxes: inbox.length, reconciles, backfills };
+  return { pushes: backlog.length, inboxes: inbox.length, reconciles, backfills, feeds };
 }
 
 /** Processed inbox rows are kept a week (duplicates arriving late are still recognised), then deleted. */

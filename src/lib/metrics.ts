@@ -43,7 +43,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     jobsProcessed: new Counter({ name: 'dealreg_jobs_processed_total', help: 'Jobs finished by queue and result', labelNames: ['queue', 'result'], registers: [registry] }),
     webhookEvents: new Counter({
       name: 'dealreg_webhook_events_total',
-      help: 'Inbound CRM webhook events by result (stored, duplicate, echo, ignored); rejected counts refused requests (signature, body)',
+      help: 'Inbound CRM change events (HubSpot webhooks, Salesforce change feed) by result (stored, duplicate, echo, ignored, gap); rejected counts refused requests (signature, body)',
       labelNames: ['crm', 'result'],
       registers: [registry],
     }),

@@ -196,6 +196,11 @@ export async function parkConnection(db: Db, id: string, reason: string, now: Da
   return r.count === 1;
 }
 
+/** Merges keys into the connection's settings (one statement: concurrent writers of other keys are kept). */
+export async function mergeConnectionSettings(db: Db, id: string, patch: Record<string, unknown>): Promise<void> {
+  await db.$executeRaw`UPDATE crm_connections SET settings = settings || ${JSON.stringify(patch)}::jsonb, updated_at = now() WHERE id = ${id}::uuid`;
+}
+
 export async function updateBackfill(db: Db, id: string, progress: BackfillProgress): Promise<void> {
   await db.crmConnection.update({ where: { id }, data: { backfill: progress as Prisma.InputJsonValue } });
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   activeConnections,
+  feedCursor,
   findConnection,
   listConnections,
   readTokens,
@@ -122,19 +123,22 @@ export async function connectCrm(s: CrmServices, by: StaffPrincipal, draft: Conn
   await forgetCaches(s, saved.id);
   const seeded = await seedLinks(s, saved.id);
   await s.jobs.backfill(saved.id);
+  // Feed-based CRMs: start reading changes now (the first pull records the feed's tip).
+  if (adapter.pullChanges) await s.jobs.feed(saved.id);
   if (seeded > 0) await s.jobs.push(saved.id);
   s.ctx.log.info({ component: 'crm', crm: saved.crm, connectionId: saved.id, externalAccountId: saved.externalAccountId, created: schema.created, missing: schema.missing, registrationsToPush: seeded }, 'CRM connected');
   return { connection: await connectionView(s, saved), schema };
 }
 
 export async function connectionView(s: CrmServices, c: ConnectionRecord) {
-  const [backlog, inbox, paused] = await Promise.all([
+  const [backlog, inbox, paused, feed] = await Promise.all([
     pushBacklog(s.ctx.prisma, c.id),
     sqlPool(s.ctx.prisma).query<{ n: string; failed: string }>(
       `SELECT count(*) FILTER (WHERE processed_at IS NULL) AS n, count(*) FILTER (WHERE outcome = 'failed') AS failed FROM inbox_events WHERE connection_id = $1::uuid`,
       [c.id],
     ),
     pausedForMs(s.redis, s.prefix, c.id),
+    feedCursor(s.ctx.prisma, c.id),
   ]);
   const failedLinks = await s.ctx.prisma.crmLink.count({ where: { connectionId: c.id, state: 'failed' } });
   const { cursor: _cursor, ...backfill } = c.backfill as typeof c.backfill & { cursor?: unknown };
@@ -157,6 +161,8 @@ export async function connectionView(s: CrmServices, c: ConnectionRecord) {
       pendingInboundEvents: Number(inbox.rows[0]?.n ?? 0),
       failedInboundEvents: Number(inbox.rows[0]?.failed ?? 0),
       rateLimitedForMs: paused,
+      // Feed-based CRMs (Salesforce change events): where the feed stands and when it was last read.
+      ...(feed.readAt ? { changeFeed: { replayId: feed.cursor, readAt: feed.readAt.toISOString() } } : {}),
     },
     createdAt: c.createdAt.toISOString(),
     createdBy: c.createdBy,

@@ -2,7 +2,7 @@
 // registration's write (pure), write the batch in one CRM call, record what the CRM now holds.
 // Registrations never wait on the CRM: this runs in a job, per connection, and simply stops when the
 // connection's rate limit says so (the job is delayed, not retried).
-import { findConnection, type ConnectionRecord } from '../../data/repositories/connections';
+import { findConnection, mergeConnectionSettings, type ConnectionRecord } from '../../data/repositories/connections';
 import { claimLinksToPush, pushBacklog, recordPushFailures, recordPushSuccesses, releaseLinks, type LinkRow, type PushFailure, type PushSuccess } from '../../data/repositories/crm-links';
 import { accountsForDomains, upsertMirrorAccounts, upsertMirrorOpportunities } from '../../data/repositories/mirror';
 import { withPartner } from '../../data/repositories/registrations';
@@ -11,7 +11,7 @@ import { createStage } from '../../domain/sync-mapping';
 import { KNOWN_STAGE, planOutbound, type OutboundPlan } from '../../domain/sync-plan';
 import { canonicalJson, sha256Hex } from '../../lib/crypto';
 import { CrmError, type CrmAdapter, type OpportunityWrite } from '../../crm/crm-adapter';
-import { adapterFor, cachedDescribe, connectorFor, type CrmServices } from '../../crm/crm-services';
+import { adapterFor, cachedDescribe, connectorFor, forgetCaches, type CrmServices } from '../../crm/crm-services';
 import { decideRetry } from '../../crm/retry-decision';
 import { mappingInForce } from './mappings';
 import { registrationFacts } from './registration-facts';
@@ -44,6 +44,8 @@ export async function pushPending(s: CrmServices, connectionId: string, opts: Pu
   if (!connection0 || connection0.status !== 'active') return { outcome: 'inactive', pushed, status: connection0?.status ?? 'missing' };
   const adapter = adapterFor(s, connection0);
   const log = s.ctx.log.child({ component: 'crm-push', crm: connection0.crm, connectionId });
+  const held = await missingFieldsHold(s, connection0, adapter);
+  if (held) return { outcome: 'wait', pushed, afterMs: FIELDS_RECHECK_MS, reason: held };
 
   const worker = async (): Promise<void> => {
     while (!stop && batches < maxBatches) {
@@ -93,6 +95,39 @@ export async function pushPending(s: CrmServices, connectionId: string, opts: Pu
   return { outcome: 'done', pushed };
 }
 
+/** How often a connection whose CRM lacks fields dealreg writes checks again (Salesforce: until the metadata is deployed). */
+export const FIELDS_RECHECK_MS = 60_000;
+
+/**
+ * Salesforce fields are deployed by an admin, not created by dealreg: until the fields the mapping in
+ * force writes (and the external-id field) exist, pushes wait instead of failing every record. The
+ * schema is checked again at most once a minute; the answer is kept on the connection (`missingFields`).
+ */
+async function missingFieldsHold(s: CrmServices, connection: ConnectionRecord, adapter: CrmAdapter): Promise<string | null> {
+  const known = (connection.settings.schema as { missing?: string[] } | undefined)?.missing ?? [];
+  if (known.length === 0) return null;
+  let missing = known;
+  const due = await s.redis.set(`${s.prefix}:crm-fields-check:${connection.id}`, '1', 'PX', FIELDS_RECHECK_MS, 'NX');
+  if (due === 'OK') {
+    try {
+      missing = (await adapter.ensureSchema()).missing;
+    } catch (err) {
+      s.ctx.log.warn({ component: 'crm-push', crm: connection.crm, connectionId: connection.id, err: (err as Error).message }, 'could not re-check the CRM fields');
+    }
+    if (missing.length !== known.length) {
+      await mergeConnectionSettings(s.ctx.prisma, connection.id, { schema: { missing, checkedAt: s.ctx.clock().toISOString() } });
+      await forgetCaches(s, connection.id);
+    }
+  }
+  if (missing.length === 0) return null;
+  const { mapping } = await mappingInForce(s, s.ctx.prisma, connection.workspaceId, connection.crm);
+  const needed = new Set([connectorFor(s, connection.crm).registrationIdField, ...mapping.fields.filter((f) => f.direction !== 'from_crm').map((f) => f.crmField)]);
+  const blocking = missing.filter((f) => needed.has(f));
+  if (blocking.length === 0) return null;
+  s.ctx.log.warn({ component: 'crm-push', crm: connection.crm, connectionId: connection.id, missing: blocking }, 'pushes wait: the CRM lacks fields dealreg writes');
+  return `the ${connection.crm} account lacks fields dealreg writes: ${blocking.join(', ')}`;
+}
+
 async function pushBatch(s: CrmServices, connection: ConnectionRecord, adapter: CrmAdapter, links: LinkRow[], random: () => number): Promise<number> {
   const { prisma } = s.ctx;
   const crm = connection.crm;
@@ -101,11 +136,14 @@ async function pushBatch(s: CrmServices, connection: ConnectionRecord, adapter: 
   const t0 = performance.now();
   const { mapping } = await mappingInForce(s, prisma, connection.workspaceId, crm);
   const describe = await cachedDescribe(s, connection, adapter);
-  const regs = await prisma.registration.findMany({ where: { id: { in: links.map((l) => l.registrationId) }, workspaceId: connection.workspaceId }, include: withPartner });
+  const regs = await prisma.registration.findMany({
+    where: { id: { in: links.map((l) => l.registrationId) }, workspaceId: connection.workspaceId },
+    include: { partner: { select: { ...withPartner.partner.select, crmRefs: true } } },
+  });
   const byId = new Map(regs.map((r) => [r.id, r]));
   const createStageId = createStage(mapping, describe);
 
-  const planned: { link: LinkRow; plan: OutboundPlan; version: number; domain: string; name: string; amount: number | null }[] = [];
+  const planned: { link: LinkRow; plan: OutboundPlan; version: number; domain: string; name: string; amount: number | null; partner: OpportunityWrite['partner'] }[] = [];
   const nothingToDo: PushSuccess[] = [];
   const gone: PushFailure[] = [];
   for (const link of links) {
@@ -119,7 +157,16 @@ async function pushBatch(s: CrmServices, connection: ConnectionRecord, adapter: 
       nothingToDo.push({ registrationId: reg.id, externalId: link.externalId!, version: reg.version, known: plan.knownAfter, hash: hashKnown(plan.knownAfter) });
       continue;
     }
-    planned.push({ link, plan, version: reg.version, domain: reg.companyDomain, name: `${reg.companyName} (${reg.partner.name})`, amount: reg.amountValue === null ? null : Number(reg.amountValue) });
+    const partnerAccount = ((reg.partner.crmRefs ?? {}) as Record<string, string | undefined>)[connector.partnerRefKey];
+    planned.push({
+      link,
+      plan,
+      version: reg.version,
+      domain: reg.companyDomain,
+      name: `${reg.companyName} (${reg.partner.name})`,
+      amount: reg.amountValue === null ? null : Number(reg.amountValue),
+      partner: partnerAccount ? { accountExternalId: partnerAccount, name: reg.partner.name, type: reg.partner.type } : null,
+    });
   }
 
   // Accounts: matched by domain in the mirror (no CRM call); created when the mapping says so.
@@ -152,6 +199,7 @@ async function pushBatch(s: CrmServices, connection: ConnectionRecord, adapter: 
     pipelineId: p.plan.pipelineId,
     stageId: p.plan.stageId,
     accountExternalId: p.plan.kind === 'create' ? (accounts.get(p.domain) ?? null) : null,
+    partner: p.plan.kind === 'create' ? p.partner : null,
   }));
   const t1 = performance.now();
   const results = writes.length > 0 ? await adapter.writeOpportunities(writes) : [];
