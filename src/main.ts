@@ -13,6 +13,7 @@ import { pendingMigrations } from './data/migrate';
 import { decodeKey } from './config';
 import type { CrmServices, CrmSettings } from './crm/crm-services';
 import { hubspotConnector } from './crm/hubspot/hubspot-connector';
+import { salesforceConnector } from './crm/salesforce/salesforce-connector';
 import { crmRefsFor } from './data/repositories/crm-links';
 import type { CrmLinkLookup } from './http/routes/registrations';
 
@@ -171,7 +172,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     protectionSweepMs: config.PROTECTION_SWEEP_MS,
     work: opts.role !== 'api',
     crm: {
-      build: (crmJobs): CrmServices => ({ ctx, redis, prefix: config.QUEUE_PREFIX, key, settings: crmSettings(config), connectors: { hubspot: hubspotConnector() }, jobs: crmJobs }),
+      build: (crmJobs): CrmServices => ({ ctx, redis, prefix: config.QUEUE_PREFIX, key, settings: crmSettings(config), connectors: { hubspot: hubspotConnector(), salesforce: salesforceConnector() }, jobs: crmJobs }),
       sweepMs: config.CRM_SWEEP_MS,
     },
   });

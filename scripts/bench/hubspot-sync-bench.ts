@@ -10,7 +10,6 @@
 //
 // Three processes, as deployed: the sandbox (`dealreg sandbox`), dealreg (`dealreg serve`, API + workers),
 // and this load generator. Results: stdout (one JSON block) and bench-results/hubspot-sync.json.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,39 +20,10 @@ import { freePort } from '../../src/data/embedded-postgres';
 import { createWorkspace } from '../../src/use-cases/workspaces';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import { percentile, parseArgs, progress, runAsScript } from './bench-support';
+import { cliProcess, insertApprovedRegistrations, json, linkAndWaitForPush, parseArgs, percentile, progress, runAsScript, stopProcess, waitHttp } from './bench-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const APP = { appId: 3_000_555, clientId: 'bench-app', clientSecret: 'bench-secret-0123456789abcdef' };
-
-/** BENCH_LOG=<file>: dealreg's logs (at BENCH_LOG_LEVEL, default debug) go there, for finding where time goes. */
-function child(args: string[], env: Record<string, string>): ChildProcess {
-  if (process.env.BENCH_LOG && args[0] === 'serve') {
-    const { openSync } = require('node:fs') as typeof import('node:fs');
-    const fd = openSync(process.env.BENCH_LOG, 'w');
-    return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'debug' }, stdio: ['ignore', fd, 'inherit'] });
-  }
-  // `--import tsx` (not only the CommonJS hook): the CLI loads some commands with a dynamic import().
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-async function waitHttp(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-async function json(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body: body !== undefined ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
 
 export async function runHubspotSyncBench(argv: string[] = process.argv.slice(2)) {
   const args = parseArgs(argv, { registrations: 10_000, 'webhook-batches': 300, samples: 30 });
@@ -73,8 +43,8 @@ export async function runHubspotSyncBench(argv: string[] = process.argv.slice(2)
   const [hsPort, sfPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const hsUrl = `http://127.0.0.1:${hsPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const sandbox = child(['sandbox', '--hubspot-port', String(hsPort), '--salesforce-port', String(sfPort)], {});
-  const api = child(['serve'], {
+  const sandbox = cliProcess(['sandbox', '--hubspot-port', String(hsPort), '--salesforce-port', String(sfPort)], {});
+  const api = cliProcess(['serve'], {
     DATABASE_URL: dbUrl,
     PORT: String(apiPort),
     HOST: '127.0.0.1',
@@ -121,34 +91,9 @@ export async function runHubspotSyncBench(argv: string[] = process.argv.slice(2)
     progress(`inserting ${args.registrations.toLocaleString()} approved registrations`);
     const db = new Client({ connectionString: dbUrl });
     await db.connect();
-    await db.query(
-      `INSERT INTO registrations (id, workspace_id, partner_id, status, source, company_name, company_name_key, company_domain,
-         contact_name, contact_email, amount_value, amount_currency, verdict, evidence, policy_version, protection_starts_at, protection_ends_at, created_at, updated_at)
-       SELECT gen_random_uuid(), $1, $2, 'approved', 'api', 'Bench Company ' || g, 'bench company ' || g, 'bench-' || g || '.com', 'Buyer', 'buyer@bench-' || g || '.com',
-         1000 + g, 'USD', '{"outcome":"approve","reasons":[],"policyVersion":1}', '{}', 1, now(), now() + interval '90 days', now(), now()
-       FROM generate_series(0, $3 - 1) g`,
-      [workspaceId, partnerId, args.registrations],
-    );
+    await insertApprovedRegistrations(db, workspaceId, partnerId, args.registrations);
     const before = (await json('GET', `${hsUrl}/_sandbox/portals/${portal.portalId}/stats`)).body;
-    const start = Date.now();
-    await db.query(
-      `INSERT INTO crm_links (connection_id, registration_id, workspace_id, crm, wanted_version, updated_at)
-       SELECT $1, id, workspace_id, 'hubspot', version, now() FROM registrations WHERE workspace_id = $2 ON CONFLICT DO NOTHING`,
-      [connectionId, workspaceId],
-    );
-    let last = 0;
-    for (;;) {
-      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM crm_links WHERE connection_id = $1 AND pushed_version >= wanted_version AND external_id IS NOT NULL`, [connectionId]);
-      const n = Number(rows[0]!.n);
-      if (n - last >= 1000 || n === args.registrations) {
-        progress(`  ${n.toLocaleString()} / ${args.registrations.toLocaleString()} deals after ${((Date.now() - start) / 1000).toFixed(1)} s`);
-        last = n;
-      }
-      if (n >= args.registrations) break;
-      if (Date.now() - start > 10 * 60_000) throw new Error(`only ${n} deals after 10 minutes`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const seconds = (Date.now() - start) / 1000;
+    const seconds = await linkAndWaitForPush(db, { connectionId, workspaceId, crm: 'hubspot', n: args.registrations, what: 'deals' });
     const after = (await json('GET', `${hsUrl}/_sandbox/portals/${portal.portalId}/stats`)).body;
     const deals = (await json('POST', `${hsUrl}/crm/v3/objects/deals/search`, { filterGroups: [{ filters: [{ propertyName: 'dealreg_registration_id', operator: 'HAS_PROPERTY' }] }], limit: 1 }, ui)).body.total as number;
     const boundPerSecond = (110 / 10) * 100;
@@ -275,18 +220,11 @@ export async function runHubspotSyncBench(argv: string[] = process.argv.slice(2)
     writeFileSync(path.join(ROOT, 'bench-results', 'hubspot-sync.json'), JSON.stringify({ at: new Date().toISOString(), args, ...result }, null, 2));
     return result;
   } finally {
-    await Promise.all([stop(api), stop(sandbox)]);
+    await Promise.all([stopProcess(api), stopProcess(sandbox)]);
     await prisma.$disconnect();
   }
 }
 
-function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    c.once('exit', () => r());
-    c.kill('SIGTERM');
-  });
-}
 
 const round = (n: number) => Math.round(n * 10) / 10;
 

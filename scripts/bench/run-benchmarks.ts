@@ -74,6 +74,25 @@ const BENCHES: Bench[] = [
       ];
     },
   },
+  {
+    name: 'salesforce-sync',
+    script: 'salesforce-sync-bench.ts',
+    args: [],
+    quickArgs: ['--registrations', '1000', '--samples', '5', '--edits', '100'],
+    summarise: (o) => {
+      const j = o as Json;
+      const lines = [
+        `Salesforce outbound: ${j.outbound.registrations.toLocaleString('en-US')} registrations → opportunities in ${j.outbound.seconds} s = ${j.outbound.opportunitiesPerSecond} opportunities/s, ` +
+          `${j.outbound.apiCalls} API calls = ${j.outbound.apiCallsPerRegistration} per registration (ideal ${j.outbound.idealApiCallsPerRegistration}), ` +
+          `${j.outbound.shareOfDailyLimitPercent}% of a ${j.outbound.dailyApiLimit.toLocaleString('en-US')} daily allowance, ${j.outbound.requestLimitExceeded} REQUEST_LIMIT_EXCEEDED`,
+        `Salesforce end to end (feed wait ${j.latency.feedWaitMs} ms): approval → opportunity p50 ${j.latency.approvalToOpportunityP50Ms} ms (p99 ${j.latency.approvalToOpportunityP99Ms}); ` +
+          `Closed Won → won p50 ${j.latency.closedWonToWonP50Ms} ms (p99 ${j.latency.closedWonToWonP99Ms})`,
+      ];
+      if (j.inbound)
+        lines.push(`Salesforce inbound: ${j.inbound.edits} rep edits applied in ${j.inbound.allAppliedSeconds} s = ${j.inbound.editsAppliedPerSecond} edits/s, ${j.inbound.apiCallsPerEdit} API calls per edit`);
+      return lines;
+    },
+  },
 ];
 
 function parse(argv: string[]): { only: Set<string> | null; quick: boolean } {

@@ -2,10 +2,12 @@
 // No configuration: without DATABASE_URL an embedded PostgreSQL is started (and thrown away at the end);
 // Redis defaults to 127.0.0.1:6379; the built-in HubSpot sandbox plays HubSpot (a portal with owners,
 // companies and a deal, signed webhooks, rate limits). Everything goes through the real HTTP API, the
-// real workers and the real @hubspot/api-client.
+// real workers and the real @hubspot/api-client. The built-in Salesforce sandbox plays a Salesforce org
+// connected to the same workspace (real jsforce, change events read from its feed).
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/data/embedded-postgres';
 import { createHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
+import { createSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { loadConfig, ConfigError } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
 import { migrate } from '../../src/data/migrate';
@@ -21,10 +23,11 @@ export async function runDemo(): Promise<boolean> {
   let embedded: EmbeddedDatabase | null = null;
   let service: Service | null = null;
   let hubspot: HubspotSandbox | null = null;
+  let salesforce: SalesforceSandbox | null = null;
   const prefix = `dealreg-demo-${randomBytes(3).toString('hex')}`;
   let offsetMs = 0;
   try {
-    out.title('dealreg demo — partner deal registration, rules of engagement, protection windows, HubSpot sync');
+    out.title('dealreg demo — partner deal registration, rules of engagement, protection windows, HubSpot and Salesforce sync');
     out.step('Starting the HubSpot sandbox (a wire-compatible fake of the HubSpot APIs dealreg uses)');
     hubspot = createHubspotSandbox({ webhookDispatchIntervalMs: 50 });
     await hubspot.listen(0);
@@ -33,6 +36,12 @@ export async function runDemo(): Promise<boolean> {
     const hs = sandboxClient(hubspot.baseUrl);
     const portal = (await hs('POST', '/_sandbox/portals', { ...app, webhookTargetUrl: `http://127.0.0.1:${port}/webhooks/hubspot` })).body as { portalId: number; accessToken: string };
     out.ok(`HubSpot sandbox on ${hubspot.baseUrl}: portal ${portal.portalId}, signed webhooks to dealreg, 110 requests / 10 s`);
+    out.step('Starting the Salesforce sandbox (a wire-compatible fake of the Salesforce REST API, OAuth and change events)');
+    salesforce = createSalesforceSandbox();
+    await salesforce.listen(0);
+    const sfc = sandboxClient(salesforce.baseUrl);
+    const org = (await sfc('POST', '/_sandbox/orgs', { dailyApiLimit: 15_000, name: 'Demo Co (Salesforce)' })).body as { orgId: string; instanceUrl: string; accessToken: string; refreshToken: string; clientId: string; clientSecret: string; integrationUserId: string };
+    out.ok(`Salesforce sandbox on ${salesforce.baseUrl}: org ${org.orgId} with the dealreg fields deployed, ${(15_000).toLocaleString('en-US')} API calls a day`);
     const env = {
       ...process.env,
       QUEUE_PREFIX: prefix,
@@ -45,6 +54,9 @@ export async function runDemo(): Promise<boolean> {
       HUBSPOT_APP_ID: String(app.appId),
       HUBSPOT_CLIENT_ID: app.clientId,
       HUBSPOT_CLIENT_SECRET: app.clientSecret,
+      SALESFORCE_LOGIN_URL: salesforce.baseUrl,
+      SALESFORCE_CLIENT_ID: org.clientId,
+      SALESFORCE_CLIENT_SECRET: org.clientSecret,
       // A key for this run only: CRM tokens are encrypted at rest even in the demo.
       ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? randomBytes(32).toString('hex'),
       CRM_SWEEP_MS: '500',
@@ -118,6 +130,36 @@ export async function runDemo(): Promise<boolean> {
     });
     out.ok(`backfill: ${backfilled.backfill.accounts} companies and ${backfilled.backfill.opportunities} deal(s) copied into the local account mirror (conflict checks never call HubSpot)`);
 
+    out.section('2b. Salesforce: the same workspace also connects an org');
+    const sfApi = '/services/data/v66.0';
+    // The demo's own Lightning session (a person's reads and edits: not dealreg's API allowance).
+    const sfViewer = (await sfc('POST', `/_sandbox/orgs/${org.orgId}/tokens`, { userId: org.integrationUserId })).body.accessToken as string;
+    const sfUi = (userId: string) => ({ authorization: `Bearer ${sfViewer}`, 'x-sandbox-actor': `user:${userId}` });
+    const sfQuery = async (soql: string) => (await sfc('GET', `${sfApi}/query?q=${encodeURIComponent(soql)}`, undefined, sfUi(org.integrationUserId))).body.records as Record<string, any>[];
+    const sfSeed = await sfc('POST', `/_sandbox/orgs/${org.orgId}/seed`, {
+      users: [
+        { _ref: 'sam', Username: `sam.seller@${org.orgId.toLowerCase()}.demo`, FirstName: 'Sam', LastName: 'Seller', Email: 'sam.seller@demo.test', Alias: 'sseller' },
+        { _ref: 'pat', Username: `pat.partner@${org.orgId.toLowerCase()}.demo`, FirstName: 'Pat', LastName: 'Partner', Email: 'pat@northwind.test', Alias: 'ppartner', UserType: 'PowerPartner' },
+      ],
+      accounts: [
+        { _ref: 'acme', Name: 'Acme Inc.', Website: 'https://www.acme.com', OwnerId: { $ref: 'pat' } },
+        { _ref: 'northwind', Name: 'Northwind Resellers', Website: 'northwind-resellers.test', Type: 'Partner', OwnerId: { $ref: 'pat' } },
+      ],
+    });
+    const sam = sfSeed.body.refs.sam as string;
+    out.item('Account "Acme Inc." (Website https://www.acme.com), owned by a partner community user (not direct sales)');
+    out.item('Account "Northwind Resellers", the partner\'s own account: its registrations get it as OpportunityPartner');
+    await api.call('PATCH', `/v1/partners/${partners.northwind!.id}`, pm.body.token, { crmRefs: { salesforceAccountId: sfSeed.body.refs.northwind } });
+    const sfConnected = await api.call('POST', '/v1/connections/salesforce', ws.adminToken, { instanceUrl: org.instanceUrl, accessToken: org.accessToken, refreshToken: org.refreshToken });
+    if (sfConnected.status !== 201) throw new Error(`connecting Salesforce failed: ${sfConnected.status} ${JSON.stringify(sfConnected.body)}`);
+    out.ok(`connected org ${org.orgId} (OAuth tokens, stored encrypted); dealreg fields present: ${sfConnected.body.schema.present.length}, missing: ${sfConnected.body.schema.missing.length ? sfConnected.body.schema.missing.join(', ') : 'none'}`);
+    const sfBackfilled = await waitFor(async () => {
+      const l = await api.call('GET', '/v1/connections', ws.adminToken);
+      const c = l.body.data.find((x: { crm: string }) => x.crm === 'salesforce');
+      return c?.backfill?.state === 'done' ? c : undefined;
+    });
+    out.ok(`backfill: ${sfBackfilled.backfill.accounts} accounts into the same mirror; from now on Salesforce changes arrive through its change-event feed`);
+
     // ── Policy ─────────────────────────────────────────────────────────────────────────────────────
     out.section('3. RevOps sets the rules of engagement');
     const current = await api.call('GET', '/v1/policy', revops.body.token);
@@ -181,6 +223,13 @@ export async function runDemo(): Promise<boolean> {
     });
     const deal = (await hs('GET', `/crm/v3/objects/deals/${acmeDeal}?properties=dealname,amount,dealstage,dealreg_partner_name,dealreg_status,dealreg_protection_end&associations=companies`, undefined, ui)).body;
     out.ok(`in HubSpot: approved Acme is deal ${acmeDeal} "${deal.properties.dealname}", stage ${deal.properties.dealstage}, amount ${deal.properties.amount}, partner ${deal.properties.dealreg_partner_name}, protected until ${deal.properties.dealreg_protection_end}, on company acme.com`);
+    const acmeOppId = await waitFor(async () => (await api.call('GET', `/v1/registrations/${acme.body.id}`, pm.body.token)).body.crm?.salesforce?.opportunityId as string | undefined);
+    const [acmeOpp] = await sfQuery(`SELECT Name, StageName, Amount, CloseDate, Account.Name, Dealreg_Status__c, Dealreg_Protection_End__c FROM Opportunity WHERE Id = '${acmeOppId}'`);
+    const [acmePartner] = await waitFor(async () => {
+      const rows = await sfQuery(`SELECT AccountTo.Name, Role, IsPrimary FROM OpportunityPartner WHERE OpportunityId = '${acmeOppId}'`);
+      return rows.length > 0 ? rows : undefined;
+    });
+    out.ok(`in Salesforce: the same registration is Opportunity ${acmeOppId} "${acmeOpp!.Name}", ${acmeOpp!.StageName}, ${acmeOpp!.Amount}, on Account ${acmeOpp!.Account?.Name}, partner ${acmePartner!.AccountTo?.Name} (${acmePartner!.Role}, primary), protected until ${acmeOpp!.Dealreg_Protection_End__c}`);
 
     // ── Race ───────────────────────────────────────────────────────────────────────────────────────
     out.section('6. A race: 20 partners register the same new account at the same instant');
@@ -250,6 +299,37 @@ export async function runDemo(): Promise<boolean> {
       `no ping-pong: of ${quiet0.webhooks.eventsEmitted} webhook events, ${n('echo')} were dealreg's own writes (recognised by changeSource/sourceId and dropped), ${n('stored')} were stored and applied; ${quiet1.requests - quiet0.requests} API calls in the last 1.5 s`,
     );
 
+    const umbrellaOpp = await waitFor(async () => {
+      const id = (await api.call('GET', `/v1/registrations/${umbrella.body.id}`, pm.body.token)).body.crm?.salesforce?.opportunityId as string | undefined;
+      const [o] = id ? await sfQuery(`SELECT Id, StageName, IsWon, Dealreg_Status__c FROM Opportunity WHERE Id = '${id}'`) : [];
+      return o?.StageName === 'Closed Won' && o.Dealreg_Status__c === 'won' ? o : undefined;
+    });
+    out.ok(`the win made in HubSpot reached Salesforce too: Opportunity ${umbrellaOpp.Id} is ${umbrellaOpp.StageName} (IsWon ${umbrellaOpp.IsWon}), Dealreg status ${umbrellaOpp.Dealreg_Status__c}`);
+
+    out.section('7c. In Salesforce, Sam the sales rep works Acme');
+    const t2 = Date.now();
+    await sfc('PATCH', `${sfApi}/sobjects/Opportunity/${acmeOppId}`, { StageName: 'Negotiation/Review', CloseDate: '2027-02-26', Dealreg_Partner__c: 'not the partner' }, sfUi(sam));
+    const acmeClose = await waitFor(async () => {
+      const r = await api.call('GET', `/v1/registrations/${acme.body.id}`, pm.body.token);
+      return r.body.expectedCloseDate === '2027-02-26' ? r.body : undefined;
+    });
+    out.item(`Sam moves Acme to Negotiation/Review and its close date to 2027-02-26 → the registration's expected close date is ${acmeClose.expectedCloseDate} (${Date.now() - t2} ms, through the change-event feed; the CRM owns the close date)`);
+    const sfRestored = await waitFor(async () => {
+      const [o] = await sfQuery(`SELECT Dealreg_Partner__c FROM Opportunity WHERE Id = '${acmeOppId}'`);
+      return o?.Dealreg_Partner__c === 'Northwind Resellers' ? o : undefined;
+    });
+    out.item(`Sam also overwrote the partner → dealreg owns Dealreg_Partner__c and put back "${sfRestored.Dealreg_Partner__c}"`);
+    const hsClose = (await hs('GET', `/crm/v3/objects/deals/${acmeDeal}?properties=closedate`, undefined, ui)).body.properties.closedate as string;
+    out.item(`HubSpot's deal keeps its own close date (${hsClose.slice(0, 10)}): each CRM owns its close date once the deal exists`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const sfStats0 = (await sfc('GET', `/_sandbox/orgs/${org.orgId}/stats`)).body;
+    await new Promise((r) => setTimeout(r, 1500));
+    const sfStats1 = (await sfc('GET', `/_sandbox/orgs/${org.orgId}/stats`)).body;
+    out.check(
+      sfStats1.apiUsage.used - sfStats0.apiUsage.used <= 1,
+      `no ping-pong with Salesforce: ${sfStats1.apiUsage.used - sfStats0.apiUsage.used} API calls in the last 1.5 s; dealreg's own writes come back as change events with changeOrigin client=dealreg and are dropped`,
+    );
+
     const illegal = await api.call('POST', `/v1/registrations/${acme.body.id}/approve`, pm.body.token, {});
     out.item(`approving an already approved registration: ${illegal.status} ${illegal.body.error.code}`);
     const notOwn = await api.call('GET', `/v1/registrations/${acme.body.id}`, partners.contoso!.apiKey);
@@ -286,6 +366,11 @@ export async function runDemo(): Promise<boolean> {
     const byStatus = new Map<string, number>();
     for (const d of deals.results) byStatus.set(d.properties.dealreg_status, (byStatus.get(d.properties.dealreg_status) ?? 0) + 1);
     out.ok(`HubSpot now holds ${deals.total} registration deals: ${[...byStatus].map(([k, n]) => `${n} ${k}`).join(', ')} (expiries and the win were written back)`);
+    const opps = await sfQuery(`SELECT Dealreg_Status__c FROM Opportunity WHERE Dealreg_Registration_Id__c != null`);
+    const sfByStatus = new Map<string, number>();
+    for (const o of opps) sfByStatus.set(o.Dealreg_Status__c, (sfByStatus.get(o.Dealreg_Status__c) ?? 0) + 1);
+    const sfUsage = (await sfc('GET', `/_sandbox/orgs/${org.orgId}/stats`)).body.apiUsage;
+    out.ok(`Salesforce holds ${opps.length} registration opportunities: ${[...sfByStatus].map(([k, n]) => `${n} ${k}`).join(', ')}; dealreg used ${sfUsage.used} of the org's ${sfUsage.max.toLocaleString('en-US')} daily API calls`);
 
     out.section('Done');
     out.note('Next: `npm test` runs the test suite; `npx dealreg serve` runs the service (see README).');
@@ -304,6 +389,7 @@ export async function runDemo(): Promise<boolean> {
     }
     await embedded?.stop();
     await hubspot?.close().catch(() => undefined);
+    await salesforce?.close().catch(() => undefined);
   }
 }
 

@@ -197,8 +197,9 @@ export interface ChangeFeedPage {
   /** More events are waiting right now: pull again at once. */
   more: boolean;
   /**
-   * The cursor given was unknown or older than the feed retains: events may have been lost. `cursor`
-   * is then the feed's tip; catch up with `*ChangedSince` before relying on the feed again.
+   * Events may have been lost: the cursor given was unknown or older than the feed retains (`cursor` is
+   * then the feed's tip), or the CRM said it dropped some (a CDC overflow or gap event). Store `events`,
+   * then catch up with `*ChangedSince`.
    */
   gap: boolean;
 }
@@ -212,7 +213,11 @@ export interface Page<T> {
 /** Records modified at or after a timestamp, oldest first (reconcile sweeps). */
 export interface ChangedSince<T> {
   records: T[];
-  /** The newest modification time seen (the next sweep's cursor), null if nothing came back. */
+  /**
+   * Where the next call continues (its `since`): the newest modification time seen, or just past it when
+   * the adapter read a crowded timestamp to its end (Salesforce: every record of that second was
+   * returned, so the next page starts after it). Null if nothing came back.
+   */
   newestAt: string | null;
   /** More records are waiting at or after newestAt. */
   more: boolean;

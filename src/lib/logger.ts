@@ -5,7 +5,8 @@ export type { Logger };
 
 export const REDACT_PATHS = [
   'token', 'apiKey', 'accessToken', 'refreshToken', 'access_token', 'refresh_token', 'clientSecret', 'client_secret',
-  'password', 'authorization', 'secret',
+  'password', 'authorization', 'secret', 'privateKey', 'assertion', 'codeVerifier', 'code_verifier',
+  '*.privateKey', '*.assertion', '*.codeVerifier', '*.code_verifier',
   '*.token', '*.apiKey', '*.accessToken', '*.refreshToken', '*.access_token', '*.refresh_token', '*.clientSecret',
   '*.client_secret', '*.password', '*.authorization', '*.secret',
   'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers["x-hubspot-signature-v3"]',

@@ -57,9 +57,24 @@ export async function startSalesforceE2E(o: { org?: Record<string, unknown>; har
   const created = await call<SfOrg>('POST', '/_sandbox/orgs', { clientId: SF_CLIENT_ID, clientSecret: SF_CLIENT_SECRET, ...o.org });
   if (created.status !== 201) throw new Error(`sandbox org: ${created.status} ${JSON.stringify(created.body)}`);
   const org = created.body;
+  // The test's own session (not dealreg's): revoking or expiring dealreg's tokens must not blind the test.
+  const newViewer = async () => {
+    const v = await call<{ accessToken: string }>('POST', `/_sandbox/orgs/${org.orgId}/tokens`, { userId: org.integrationUserId });
+    if (v.status !== 201) throw new Error(`sandbox token: ${v.status} ${JSON.stringify(v.body)}`);
+    return v.body.accessToken;
+  };
+  let viewer = await newViewer();
   const ws = await seedWorkspace(h, [{ name: 'Northwind Resellers', tier: 'gold' }, { name: 'Contoso Referrals', type: 'referral', tier: 'silver' }]);
-  const asUser = <T>(userId: string, method: string, path: string, body?: unknown) =>
-    call<T>(method, path.startsWith('/services') ? path : `${SF_API}${path}`, body, { authorization: `Bearer ${org.accessToken}`, 'x-sandbox-actor': `user:${userId}` });
+  const asUser = async <T>(userId: string, method: string, path: string, body?: unknown) => {
+    const url = path.startsWith('/services') ? path : `${SF_API}${path}`;
+    let r = await call<T>(method, url, body, { authorization: `Bearer ${viewer}`, 'x-sandbox-actor': `user:${userId}` });
+    if (r.status === 401) {
+      // A test expired the org's tokens: get a fresh session for the test itself.
+      viewer = await newViewer();
+      r = await call<T>(method, url, body, { authorization: `Bearer ${viewer}`, 'x-sandbox-actor': `user:${userId}` });
+    }
+    return r;
+  };
   return {
     h,
     sandbox,

@@ -12,6 +12,7 @@ import type { UseCaseContext } from '../../src/use-cases/context';
 import { createWorkspace } from '../../src/use-cases/workspaces';
 import type { CrmServices, CrmSettings } from '../../src/crm/crm-services';
 import { hubspotConnector } from '../../src/crm/hubspot/hubspot-connector';
+import { salesforceConnector } from '../../src/crm/salesforce/salesforce-connector';
 import { crmLinkLookup, crmReadiness } from '../../src/main';
 import { createTestDatabase, type TestDatabase } from './db';
 
@@ -139,7 +140,7 @@ export async function startHarness(opts: { withJobs?: boolean; start?: string; o
                   reconcileMs: crmOpts.reconcileMs ?? 3_600_000,
                   describeCacheMs: 60_000,
                 },
-                connectors: { hubspot: hubspotConnector() },
+                connectors: { hubspot: hubspotConnector(), salesforce: salesforceConnector() },
                 jobs: crmJobs,
               }),
               sweepMs: crmOpts.sweepMs ?? 500,

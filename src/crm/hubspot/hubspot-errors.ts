@@ -2,8 +2,7 @@
 // status, a body (parsed JSON, or the raw text when it was not JSON) and the response headers in, a
 // CrmError out. What the job then does about the code is src/crm/retry-decision.ts's business.
 import { CrmError, type CrmErrorCode } from '../crm-adapter';
-
-export type HeaderMap = Readonly<Record<string, string | undefined>>;
+import { errorCodeOf, header, type HeaderMap } from '../crm-http';
 
 /** One HTTP answer as the adapter saw it. `body` is parsed JSON when it was JSON, else the raw text. */
 export interface HubspotAnswer {
@@ -13,13 +12,6 @@ export interface HubspotAnswer {
 }
 
 const MAX_MESSAGE = 600;
-
-/** Case-insensitive header lookup. */
-export function header(headers: HeaderMap, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === wanted && v !== undefined) return v;
-  return undefined;
-}
 
 function numberHeader(headers: HeaderMap, name: string): number | undefined {
   const raw = header(headers, name);
@@ -223,19 +215,12 @@ const NETWORK_CODES = new Set([
   'UND_ERR_CLOSED', 'UND_ERR_ABORTED', 'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
-function errorCode(e: unknown): string | undefined {
-  const o = e as { code?: unknown; cause?: unknown } | null;
-  if (!o || typeof o !== 'object') return undefined;
-  if (typeof o.code === 'string') return o.code;
-  return o.cause !== undefined && o.cause !== e ? errorCode(o.cause) : undefined;
-}
-
 /**
  * A transport failure (no HTTP answer): connection refused or reset, DNS, fetch's "fetch failed" →
  * TEMPORARY. Null for anything else (a bug is not a network problem and should surface as itself).
  */
 export function errorFromNetwork(e: unknown, op: string): CrmError | null {
-  const code = errorCode(e);
+  const code = errorCodeOf(e);
   // By name, not instanceof: undici's TypeError may come from another realm (vm contexts, test runners).
   const fetchFailed = e instanceof Error && e.name === 'TypeError' && /fetch failed|terminated|other side closed/i.test(e.message);
   if (!fetchFailed && (code === undefined || !NETWORK_CODES.has(code))) return null;

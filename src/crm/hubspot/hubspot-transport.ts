@@ -15,6 +15,7 @@
 import { Client } from '@hubspot/api-client';
 import type { z } from 'zod';
 import { CrmError, type AccessTokenSource, type CallGate } from '../crm-adapter';
+import { zodProblem } from '../crm-shapes';
 import { RETRY_POLICY } from '../retry-decision';
 import { errorFromAnswer, errorFromNetwork, rateLimitInfo, timeoutError, unexpectedAnswer, type HubspotAnswer } from './hubspot-errors';
 
@@ -129,11 +130,7 @@ export function parseBody<S extends z.ZodTypeAny>(schema: S, answer: HubspotAnsw
   if (typeof answer.body === 'string') throw unexpectedAnswer(op, answer.status, 'not JSON');
   const parsed = schema.safeParse(answer.body ?? {});
   if (parsed.success) return parsed.data;
-  const problem = parsed.error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
-  throw unexpectedAnswer(op, answer.status, problem);
+  throw unexpectedAnswer(op, answer.status, zodProblem(parsed.error));
 }
 
 // ---------------------------------------------------------------------------------------------------

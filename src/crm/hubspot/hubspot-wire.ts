@@ -1,9 +1,11 @@
 // Two schemas per entity (STYLE.md 2): HubSpot's wire shape, parsed with zod at the adapter edge, and
-// ours (the canonical CrmOpportunity / CrmAccount / … of crm-adapter.ts), with the mappers between them.
+// ours (the canonical CrmOpportunity / CrmAccount / … of crm-adapter.ts, as schemas in ../crm-shapes.ts),
+// with the mappers between them.
 // Nothing past the adapter sees a HubSpot property name except inside `fields` records.
 import { z } from 'zod';
 import { normaliseDomain } from '../../domain/domain-name';
-import type { ChangeOrigin, CrmAccount, CrmFieldInfo, CrmOpportunity, CrmOwner, CrmPipelineInfo, CrmStageInfo } from '../crm-adapter';
+import type { ChangeOrigin, CrmAccount, CrmFieldInfo, CrmOpportunity, CrmOwner, CrmPipelineInfo } from '../crm-adapter';
+import { crmAccountSchema, crmFieldInfoSchema, crmOpportunitySchema, crmOwnerSchema, crmPipelineSchema } from '../crm-shapes';
 import { REGISTRATION_ID_PROPERTY } from './hubspot-schema';
 
 // ---------------------------------------------------------------------------------------------------
@@ -157,74 +159,6 @@ export const hsAccessTokenInfoWire = z.object({
   user_id: wireId.nullable().optional(),
   token_type: z.string().optional(),
 });
-
-// ---------------------------------------------------------------------------------------------------
-// Ours: the canonical shapes, as schemas, so that a mapper that drifts from crm-adapter.ts fails loudly.
-
-const changeOriginSchema: z.ZodType<ChangeOrigin> = z.union([
-  z.object({ kind: z.literal('self') }),
-  z.object({ kind: z.literal('user'), userId: z.string() }),
-  z.object({ kind: z.literal('other'), source: z.string() }),
-]);
-
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-
-export const crmOpportunitySchema: z.ZodType<CrmOpportunity> = z.object({
-  externalId: z.string().min(1),
-  registrationId: z.string().nullable(),
-  name: z.string(),
-  amount: z.number().nullable(),
-  currency: z.string().nullable(),
-  closeDate: isoDate.nullable(),
-  pipelineId: z.string().nullable(),
-  stageId: z.string().nullable(),
-  isClosed: z.boolean(),
-  isWon: z.boolean(),
-  ownerId: z.string().nullable(),
-  accountExternalIds: z.array(z.string()),
-  fields: z.record(z.string(), z.string().nullable()),
-  fieldChanges: z.record(z.string(), z.object({ at: z.string(), origin: changeOriginSchema })).optional(),
-  updatedAt: z.string(),
-  mergedIds: z.array(z.string()),
-});
-
-export const crmAccountSchema: z.ZodType<CrmAccount> = z.object({
-  externalId: z.string().min(1),
-  name: z.string(),
-  domains: z.array(z.string()),
-  country: z.string().nullable(),
-  ownerId: z.string().nullable(),
-  isCustomer: z.boolean(),
-  updatedAt: z.string(),
-  mergedIds: z.array(z.string()),
-});
-
-export const crmOwnerSchema: z.ZodType<CrmOwner> = z.object({
-  id: z.string().min(1),
-  name: z.string().nullable(),
-  email: z.string().nullable(),
-  teamIds: z.array(z.string()),
-  userId: z.string().nullable(),
-});
-
-export const crmFieldInfoSchema: z.ZodType<CrmFieldInfo> = z.object({
-  name: z.string(),
-  label: z.string(),
-  type: z.enum(['string', 'number', 'date', 'datetime', 'enumeration', 'boolean', 'reference']),
-  options: z.array(z.object({ value: z.string(), label: z.string() })).optional(),
-  readOnly: z.boolean(),
-  unique: z.boolean(),
-});
-
-const crmStageSchema: z.ZodType<CrmStageInfo> = z.object({
-  id: z.string(),
-  label: z.string(),
-  isClosed: z.boolean(),
-  isWon: z.boolean(),
-  order: z.number(),
-});
-
-export const crmPipelineSchema: z.ZodType<CrmPipelineInfo> = z.object({ id: z.string(), label: z.string(), stages: z.array(crmStageSchema) });
 
 // ---------------------------------------------------------------------------------------------------
 // Mappers: wire → ours.

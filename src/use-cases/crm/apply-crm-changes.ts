@@ -16,7 +16,7 @@ import { withPartner, type RegistrationRow } from '../../data/repositories/regis
 import { appendLedgerEvent } from '../../data/ledger';
 import { companyNameKey } from '../../domain/company-name';
 import { ownerRole, stageOutcome, type SyncMapping } from '../../domain/sync-mapping';
-import { planInbound, type InboundPlan } from '../../domain/sync-plan';
+import { KNOWN_OWNER, planInbound, type InboundPlan } from '../../domain/sync-plan';
 import type { ChangeOrigin, CrmAccount, CrmAdapter, CrmDescribe, CrmOpportunity, CrmOwner } from '../../crm/crm-adapter';
 import { adapterFor, cachedDescribe, cachedOwners, type CrmServices } from '../../crm/crm-services';
 import { decideRetry } from '../../crm/retry-decision';
@@ -108,10 +108,14 @@ async function applyToRegistration(a: ApplyContext, link: LinkRow, reg: Registra
   const { s, connection, mapping } = a;
   if (!reg) return { outcome: 'ignored', repush: false };
   const localPendingSince = link.pushedVersion < link.wantedVersion ? reg.updatedAt.toISOString() : null;
+  // Records dealreg creates belong to the CRM user it connects as (Salesforce sets OwnerId to the
+  // integration user): seeing that owner first is not a change of owner.
+  const selfUserId = typeof connection.settings.userId === 'string' ? connection.settings.userId : null;
+  const known = selfUserId && !(KNOWN_OWNER in link.known) ? { [KNOWN_OWNER]: selfUserId, ...link.known } : link.known;
   const plan = planInbound({
     facts: registrationFacts(reg, s.settings.publicBaseUrl),
     mapping,
-    known: link.known,
+    known,
     crm: { fields: o.fields, stageId: o.stageId, pipelineId: o.pipelineId, ownerId: o.ownerId, changedAt: o.updatedAt },
     stageOutcome: stageOutcome(mapping, a.describe, o.stageId, o.pipelineId),
     localPendingSince,

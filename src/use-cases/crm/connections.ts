@@ -71,7 +71,8 @@ function fakeRecord(d: ConnectionDraft): ConnectionRecord {
   };
 }
 
-function crmFailure(crm: CrmName, err: unknown, what: string): AppError {
+/** A CRM failure while connecting → the answer: refused credentials 422, a refused request 422, anything else 502. */
+export function crmFailure(crm: CrmName, err: unknown, what: string): AppError {
   if (err instanceof CrmError) {
     if (err.code === 'AUTH') return new AppError(422, 'CRM_CREDENTIALS_REJECTED', `${crm} rejected the credentials while ${what}: ${err.message}`);
     if (err.code === 'INVALID' || err.code === 'NOT_FOUND') return new AppError(422, 'CRM_REQUEST_REFUSED', `${crm} refused a request while ${what}: ${err.message}`, { crmCode: err.crmCode });

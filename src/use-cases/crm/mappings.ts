@@ -82,7 +82,28 @@ export async function getMapping(s: CrmServices, workspaceId: string, crm: CrmNa
     issues: [],
     note: err instanceof AppError ? err.message : 'could not check against the CRM',
   }));
-  return { crm, version: m.version, isDefault: m.isDefault, createdAt: m.createdAt?.toISOString() ?? null, createdBy: m.createdBy, mapping: m.mapping, validation };
+  return {
+    crm,
+    version: m.version,
+    isDefault: m.isDefault,
+    createdAt: m.createdAt?.toISOString() ?? null,
+    createdBy: m.createdBy,
+    mapping: m.mapping,
+    validation,
+    // What a mapping may name in the connected account (from the cached describe): its opportunity fields
+    // and its pipelines with their stages. Null when nothing is connected.
+    available: validation.checkedAgainst ? await availableIn(s, workspaceId, crm) : null,
+  };
+}
+
+async function availableIn(s: CrmServices, workspaceId: string, crm: CrmName) {
+  const connection = await activeConnection(s, workspaceId, crm);
+  if (!connection) return null;
+  const d = await describeFor(s, connection, false);
+  return {
+    fields: d.opportunityFields.map((f) => ({ name: f.name, label: f.label, type: f.type, readOnly: f.readOnly, ...(f.options ? { options: f.options.map((o) => o.value) } : {}) })),
+    pipelines: d.pipelines.map((p) => ({ id: p.id, label: p.label, stages: p.stages.map((x) => ({ id: x.id, label: x.label, isClosed: x.isClosed, isWon: x.isWon })) })),
+  };
 }
 
 export async function replaceMapping(s: CrmServices, by: StaffPrincipal, crm: CrmName, body: unknown) {

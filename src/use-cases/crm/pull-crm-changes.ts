@@ -8,6 +8,7 @@ import { feedCursor, findConnection, saveFeedCursor } from '../../data/repositor
 import { insertInboxEvents, type InboxInsert } from '../../data/repositories/inbox';
 import { adapterFor, type CrmServices } from '../../crm/crm-services';
 import { decideRetry } from '../../crm/retry-decision';
+import { CrmError } from '../../crm/crm-adapter';
 
 export type FeedOutcome =
   | { outcome: 'done'; stored: number; echoes: number; reason?: string }
@@ -20,6 +21,8 @@ export const FEED_PAGE = 200;
 const FEED_MAX_PAGES = 25;
 /** Pause between empty pulls when the feed is not long-polled (SALESFORCE_FEED_WAIT_MS=0). */
 export const FEED_IDLE_MS = 1000;
+/** How often an org that serves no feed is asked again. */
+export const FEED_UNAVAILABLE_RETRY_MS = 15 * 60_000;
 
 export async function reconcileNow(s: CrmServices, connectionId: string): Promise<void> {
   await s.redis.del(`${s.prefix}:crm-reconcile-due:${connectionId}`);
@@ -72,6 +75,13 @@ export async function pullFeed(s: CrmServices, connectionId: string, opts: { max
     }
     return { outcome: 'wait', stored, echoes, afterMs: 0, reason: 'page budget used: continuing in a new round' };
   } catch (err) {
+    if (err instanceof CrmError && err.code === 'NOT_FOUND') {
+      // The org serves no feed at this address (a real org delivers CDC over the Pub/Sub API, which this
+      // build does not subscribe to): the SystemModstamp sweep keeps it in sync. Look again now and then,
+      // not every second: every call counts against the org's daily allowance.
+      log.warn({ err: err.message, retryInMs: FEED_UNAVAILABLE_RETRY_MS }, 'no change feed at this org; relying on the reconcile sweep');
+      return { outcome: 'wait', stored, echoes, afterMs: FEED_UNAVAILABLE_RETRY_MS, reason: 'no change feed' };
+    }
     const d = decideRetry(err, 1, opts.random);
     if (d.action === 'park') return { outcome: 'inactive', stored, echoes, status: 'parked' };
     log.warn({ err: (err as Error).message, action: d.action, waitMs: d.waitMs }, 'change feed pull failed; trying again later');

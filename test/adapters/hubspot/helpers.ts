@@ -1,55 +1,14 @@
-// Shared fakes for the HubSpot adapter tests: a CallGate that counts, a token source that records
-// refreshes, and the success bodies HubSpot (and the sandbox, src/sandbox/hubspot) answer with.
-import nock from 'nock';
-import type { AccessTokenSource, CallGate } from '../../../src/crm/crm-adapter';
+// Shared fakes for the HubSpot adapter tests: the CRM test doubles of ../crm-test-doubles.ts (a CallGate
+// that counts, a token source that records refreshes, a nock scope that counts) set up for HubSpot, and
+// the success bodies HubSpot (and the sandbox, src/sandbox/hubspot) answer with.
 import { createHubspotAdapter, type HubspotAdapterOptions } from '../../../src/crm/hubspot';
+import { countingGate, countingScope, recordingTokens, type CountingScope } from '../crm-test-doubles';
+
+export { countingGate, recordingTokens, type CountingGate, type RecordingTokens } from '../crm-test-doubles';
 
 export const BASE = 'https://api.hubapi.test';
 export const PORTAL_ID = '40000001';
 export const APP_ID = '3000001';
-
-export interface CountingGate extends CallGate {
-  acquired: Array<'api' | 'search'>;
-  paused: number[];
-  observed: Array<{ remaining?: number; max?: number; intervalMs?: number }>;
-}
-
-export function countingGate(): CountingGate {
-  const g: CountingGate = {
-    acquired: [],
-    paused: [],
-    observed: [],
-    acquire: async (kind) => {
-      g.acquired.push(kind);
-    },
-    rateLimited: async (ms) => {
-      g.paused.push(ms);
-    },
-    observe: (info) => {
-      g.observed.push(info);
-    },
-  };
-  return g;
-}
-
-export interface RecordingTokens extends AccessTokenSource {
-  refreshed: string[];
-}
-
-/** Hands out `first`, and `second` after a refresh. */
-export function recordingTokens(first = 'token-1', second = 'token-2'): RecordingTokens {
-  let current = first;
-  const t: RecordingTokens = {
-    refreshed: [],
-    current: async () => current,
-    refresh: async (rejected) => {
-      t.refreshed.push(rejected);
-      current = second;
-      return current;
-    },
-  };
-  return t;
-}
 
 export function adapterWith(over: Partial<HubspotAdapterOptions> = {}) {
   const gate = countingGate();
@@ -59,13 +18,8 @@ export function adapterWith(over: Partial<HubspotAdapterOptions> = {}) {
 }
 
 /** A nock scope for BASE that counts the requests it answered (compare with the gate's count). */
-export function hubspot(): { scope: nock.Scope; requests: () => number } {
-  const scope = nock(BASE);
-  let n = 0;
-  scope.on('request', () => {
-    n++;
-  });
-  return { scope, requests: () => n };
+export function hubspot(): CountingScope {
+  return countingScope(BASE);
 }
 
 export const LIMIT_HEADERS = {

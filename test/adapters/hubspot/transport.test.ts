@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { CrmError } from '../../../src/crm/crm-adapter';
 import { createHubspotAdapter } from '../../../src/crm/hubspot';
+import { crmError } from '../crm-test-doubles';
 import { adapterWith, APP_ID, BASE, countingGate, errorBody, hubspot, LIMIT_HEADERS, PORTAL_ID, RATE_LIMIT_BODY, recordingTokens } from './helpers';
 
 const OWNERS = '/crm/v3/owners/';
@@ -17,16 +18,6 @@ afterEach(() => {
   nock.abortPendingRequests();
   nock.cleanAll();
 });
-
-async function crmError(p: Promise<unknown>): Promise<CrmError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CrmError) return e;
-    throw e;
-  }
-  throw new Error('expected a CrmError');
-}
 
 describe('rate limits', () => {
   it('turns a 429 with Retry-After into RATE_LIMITED and pauses the gate for that many seconds', async () => {
