@@ -16,5 +16,13 @@ module.exports = {
     { ...common, displayName: 'sandbox', testMatch: ['<rootDir>/test/sandbox/**/*.test.ts'] },
     { ...common, displayName: 'component', testMatch: ['<rootDir>/test/component/**/*.test.ts'], globalSetup: '<rootDir>/test/helpers/global-setup.ts' },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], globalSetup: '<rootDir>/test/helpers/global-setup.ts' },
+    // The HubSpot app card (React, @hubspot/ui-extensions), rendered with @hubspot/ui-extensions/testing.
+    {
+      ...common,
+      displayName: 'hubspot-card',
+      testMatch: ['<rootDir>/crm-cards/hubspot/**/*.test.tsx'],
+      transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' }, module: { type: 'commonjs' } }] },
+      moduleFileExtensions: ['tsx', 'ts', 'js', 'json'],
+    },
   ],
 };
