@@ -52,8 +52,11 @@ export const configSchema = z.object({
   SALESFORCE_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(200).default(20),
   /** Share of each org's daily API allowance dealreg may spend (it slows down before, and stops at it). */
   SALESFORCE_API_BUDGET_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
-  /** How long one change-feed pull waits for events when none are waiting (ms). */
-  SALESFORCE_FEED_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(20_000),
+  /**
+   * How long one change-feed pull waits for events when none are waiting (ms). A worker shutting down
+   * waits for the poll in flight: keep it well under SHUTDOWN_GRACE_SECONDS.
+   */
+  SALESFORCE_FEED_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
   /** How often the outbox dispatcher looks for new rows when it has not been nudged (ms). */
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   /** How often the protection sweep (expiry + reminders) runs (ms). */

@@ -5,6 +5,7 @@
 // real workers and the real @hubspot/api-client. The built-in Salesforce sandbox plays a Salesforce org
 // connected to the same workspace (real jsforce, change events read from its feed).
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { freePort } from '../../src/data/embedded-postgres';
 import { createHubspotSandbox, type HubspotSandbox } from '../../src/sandbox/hubspot';
 import { createSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
@@ -57,6 +58,8 @@ export async function runDemo(): Promise<boolean> {
       SALESFORCE_LOGIN_URL: salesforce.baseUrl,
       SALESFORCE_CLIENT_ID: org.clientId,
       SALESFORCE_CLIENT_SECRET: org.clientSecret,
+      // Short long polls: the demo's shutdown waits for the one in flight.
+      SALESFORCE_FEED_WAIT_MS: '2000',
       // A key for this run only: CRM tokens are encrypted at rest even in the demo.
       ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? randomBytes(32).toString('hex'),
       CRM_SWEEP_MS: '500',
@@ -384,8 +387,12 @@ export async function runDemo(): Promise<boolean> {
     return false;
   } finally {
     if (service) {
-      await deleteRedisKeys(service.redis, `${prefix}:*`).catch(() => undefined);
+      // Close first (workers finish their jobs, the change feed's long poll included), then forget the
+      // run's Redis keys: deleting them under running workers makes BullMQ lose its job locks.
+      const keys = new Redis(service.redis.options);
       await service.close().catch(() => undefined);
+      await deleteRedisKeys(keys, `${prefix}:*`).catch(() => undefined);
+      keys.disconnect();
     }
     await embedded?.stop();
     await hubspot?.close().catch(() => undefined);
