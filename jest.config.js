@@ -23,6 +23,8 @@ module.exports = {
       testMatch: ['<rootDir>/crm-cards/hubspot/**/*.test.tsx'],
       transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' }, module: { type: 'commonjs' } }] },
       moduleFileExtensions: ['tsx', 'ts', 'js', 'json'],
+      // @hubspot/ui-extensions and its tinyspy are ESM-only: let swc turn them into CommonJS too.
+      transformIgnorePatterns: ['/node_modules/(?!(@hubspot/ui-extensions|tinyspy)/)'],
     },
   ],
 };

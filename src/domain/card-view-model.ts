@@ -108,7 +108,7 @@ export interface CardViewer {
   role: 'admin' | 'revops' | 'partner_manager' | 'viewer';
 }
 
-/** POST /cards/<crm>/registrations/:id/actions answers with the action's outcome and the new view. */
+/** POST /cards/<crm>/actions answers with the action's outcome and the new view. */
 export interface CardActionResult {
   ok: true;
   action: CardActionId;

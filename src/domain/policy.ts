@@ -5,6 +5,24 @@ import { PARTNER_TIERS } from './types';
 const outcome = z.enum(['approve', 'review', 'reject']);
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'use an ISO 3166-1 alpha-2 country code, e.g. "DE"');
 
+/** Who gets credit by default (src/domain/attribution.ts): the sourcing partner's share, and who shares the rest. */
+export const attributionPolicySchema = z
+  .object({
+    /** The sourcing partner's percent (at most 2 decimals); the rest goes to influencers, when there are any. */
+    sourcingPercent: z
+      .number()
+      .min(50)
+      .max(100)
+      .refine((n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6, 'use at most 2 decimals, e.g. 70 or 66.67')
+      .default(100),
+    /** "other_registrations": other partners' registrations of the same company domain within the window before this one share the rest. */
+    influencers: z.enum(['none', 'other_registrations']).default('none'),
+    influenceWindowDays: z.number().int().min(1).max(730).default(90),
+  })
+  .strict();
+
+export const DEFAULT_ATTRIBUTION_POLICY = { sourcingPercent: 100, influencers: 'none', influenceWindowDays: 90 } as const;
+
 export const policySchema = z
   .object({
     /** When no reason fires: approve automatically, or send to a partner manager. */
@@ -74,6 +92,7 @@ export const policySchema = z
     notFreeEmailDomains: z.array(z.string().min(3).max(253)).max(1000).default([]),
     /** Company-name similarity (0..1) at or above which SIMILAR_COMPANY_NAME fires. */
     similarNameThreshold: z.number().min(0.5).max(1).default(0.85),
+    attribution: attributionPolicySchema.default({ ...DEFAULT_ATTRIBUTION_POLICY }),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -84,5 +103,6 @@ export const policySchema = z
 
 export type Policy = z.output<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
+export type AttributionPolicy = z.output<typeof attributionPolicySchema>;
 
 export const defaultPolicy = (): Policy => policySchema.parse({});

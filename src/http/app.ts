@@ -9,10 +9,14 @@ import { partnerRoutes } from './routes/partners';
 import { staffTokenRoutes } from './routes/staff-tokens';
 import { registrationRoutes, type CrmLinkLookup } from './routes/registrations';
 import { policyRoutes } from './routes/policy';
+import { attributionRoutes } from './routes/attribution';
 import type { CrmServices } from '../crm/crm-services';
 import { connectionRoutes, mappingRoutes } from './routes/crm';
 import { oauthRoutes } from './routes/oauth';
 import { hubspotWebhookRouter } from './webhooks/hubspot-webhooks';
+import { hubspotCardRouter } from './cards/hubspot-cards';
+import { salesforceCardRouter } from './cards/salesforce-cards';
+import { crmUserRoutes } from './routes/crm-users';
 
 export interface ReadinessCheck {
   name: string;
@@ -107,6 +111,9 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
     app.use('/oauth', oauthRoutes(crm, deps.prisma, deps.clock));
+    // CRM cards: signed by HubSpot / authenticated by the Salesforce card secret, not by /v1 tokens.
+    app.use('/cards/hubspot', hubspotCardRouter({ ctx: deps, log: deps.log, clock: () => new Date(), publicBaseUrl: crm.settings.publicBaseUrl, appSecret: crm.settings.hubspot.clientSecret }));
+    app.use('/cards/salesforce', salesforceCardRouter({ ctx: deps, log: deps.log }));
   }
 
   const v1 = express.Router();
@@ -123,7 +130,9 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/partners', partnerRoutes(deps));
   v1.use('/staff-tokens', staffTokenRoutes(deps));
   v1.use('/registrations', registrationRoutes(deps, deps.crmLinks));
+  v1.use(attributionRoutes(deps));
   v1.use('/policy', policyRoutes(deps));
+  v1.use('/crm-users', crmUserRoutes(deps));
   if (crm) {
     v1.use('/connections', connectionRoutes(crm));
     v1.use('/mappings', mappingRoutes(crm));

@@ -11,6 +11,7 @@ import type { Policy } from '../domain/policy';
 import { DomainError } from '../domain/errors';
 import { AppError, conflict, forbidden, notFound } from '../lib/errors';
 import { currentPolicy } from './policies';
+import { planAttributionFreeze } from './attribution';
 import { actorOf, type Principal, type UseCaseContext } from './context';
 import type { Db } from '../data/prisma';
 
@@ -164,7 +165,11 @@ export async function withdrawRegistration(ctx: UseCaseContext, by: Principal, i
   });
 }
 
-/** Won / lost, reported by a CRM (stage change) or staff. Ends protection. */
+/**
+ * Won / lost, reported by a CRM (stage change) or staff. Ends protection. Won also freezes the
+ * attribution with the won amount (`won`, default: the registration's amount) in the same transaction,
+ * and records the frozen split, with each partner's amount, in the event (`attribution`).
+ */
 export async function closeRegistration(
   ctx: UseCaseContext,
   by: Principal,
@@ -172,18 +177,24 @@ export async function closeRegistration(
   outcome: 'won' | 'lost',
   facts: Record<string, unknown> = {},
   source?: string,
+  won?: { value: number | null; currency: string | null },
 ): Promise<RegistrationRow> {
-  return withFreshRegistration(ctx, by.workspaceId, id, undefined, async (reg) => {
+  return withFreshRegistration(ctx, by.workspaceId, id, undefined, async (reg, policy) => {
     if (reg.status === outcome) return null; // already there: idempotent
     transitionOrThrow(reg.status, outcome);
     const now = ctx.clock();
+    const frozen =
+      outcome === 'won'
+        ? await planAttributionFreeze(ctx, reg, policy.attribution, won ?? { value: reg.amountValue === null ? null : Number(reg.amountValue), currency: reg.amountCurrency }, by, now)
+        : null;
     return {
       workspaceId: reg.workspaceId,
       registrationId: reg.id,
       expectedVersion: reg.version,
       data: { status: outcome, endedAt: now },
       releaseHold: true,
-      event: { type: `registration.${outcome}`, actor: actorOf(by, source), data: { from: reg.status, ...facts } },
+      ...(frozen ? { extra: frozen.freeze } : {}),
+      event: { type: `registration.${outcome}`, actor: actorOf(by, source), data: { from: reg.status, ...facts, ...(frozen ? { attribution: frozen.attribution } : {}) } },
       at: now,
     };
   });

@@ -6,6 +6,7 @@ import { CRM_NAMES, type CrmName } from '../../domain/types';
 import { notFound } from '../../lib/errors';
 import { connectCrm, disconnect, listConnectionViews } from '../../use-cases/crm/connections';
 import { getMapping, previewMapping, previewSchema, replaceMapping } from '../../use-cases/crm/mappings';
+import { createCardSecret } from '../../use-cases/cards';
 import { isUuid } from '../../data/repositories/registrations';
 import { requireStaff } from '../middleware/auth';
 import { body, param, parse } from './helpers';
@@ -36,6 +37,13 @@ export function connectionRoutes(s: CrmServices): Router {
     const id = param(req, 'id');
     if (!isUuid(id)) throw notFound('Connection');
     res.json(await disconnect(s, by, id));
+  });
+  // The Salesforce card's secret (its Named Credential), shown once; a second call rotates it.
+  r.post('/:id/card-secret', async (req, res) => {
+    const by = requireStaff(req, ['admin']);
+    const id = param(req, 'id');
+    if (!isUuid(id)) throw notFound('Connection');
+    res.status(201).json(await createCardSecret(s.ctx, by, id));
   });
   return r;
 }

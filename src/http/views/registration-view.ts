@@ -72,15 +72,23 @@ export function eventView(e: LedgerEventRow, audience: Audience) {
     // Partners see who acted by kind only (a partner sees its own id).
     actor: audience === 'staff' || e.actorType === 'partner' ? { type: e.actorType, id: e.actorId } : { type: e.actorType },
     source: e.source,
-    data: audience === 'staff' ? e.data : partnerSafeEventData(e.data),
+    data: audience === 'staff' ? e.data : partnerSafeEventData(e.type, e.data),
     createdAt: e.createdAt.toISOString(),
     hash: e.hash,
   };
 }
 
-/** Event data never carries evidence; still drop fields that identify staff or CRM users for partners. */
-function partnerSafeEventData(data: unknown): unknown {
+/**
+ * Event data never carries evidence; still drop, for partners, fields that identify staff or CRM users,
+ * and other partners' credit: an attribution change shows no split and no reason, a win only the total.
+ */
+function partnerSafeEventData(type: string, data: unknown): unknown {
   if (!data || typeof data !== 'object') return data;
   const { note: _note, ...rest } = data as Record<string, unknown>;
+  if (type === 'registration.attribution_changed') return {};
+  if ('attribution' in rest) {
+    const { attribution: _attribution, ...withoutSplit } = rest;
+    return withoutSplit;
+  }
   return rest;
 }

@@ -149,21 +149,9 @@ async function applyToRegistration(a: ApplyContext, link: LinkRow, reg: Registra
   if (Object.keys(changes).length > 0) await applyCrmFieldChanges(s.ctx, by, reg.id, changes, crmFacts, source);
   if (plan.close) {
     const amount = o.amount ?? (reg.amountValue === null ? null : Number(reg.amountValue));
-    await closeRegistration(
-      s.ctx,
-      by,
-      reg.id,
-      plan.close,
-      {
-        ...crmFacts,
-        stageId: o.stageId,
-        amount,
-        currency: o.currency ?? reg.amountCurrency,
-        // The attribution at the moment of the win: the sourcing partner takes the whole amount.
-        attribution: plan.close === 'won' ? { partners: [{ partnerId: reg.partnerId, role: 'sourcing', percent: 100, amount }] } : undefined,
-      },
-      source,
-    );
+    const currency = o.currency ?? reg.amountCurrency;
+    // Won freezes the attribution with the CRM's amount (the event records the split: `attribution`).
+    await closeRegistration(s.ctx, by, reg.id, plan.close, { ...crmFacts, stageId: o.stageId, amount, currency }, source, { value: amount, currency });
   }
   for (const n of plan.notes) s.ctx.log.info({ component: 'crm-inbound', crm: connection.crm, registrationId: reg.id, externalId: o.externalId }, n);
   s.ctx.metrics.crmChangesApplied.inc({ crm: connection.crm, outcome: 'applied' });

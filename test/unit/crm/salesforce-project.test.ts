@@ -121,6 +121,11 @@ const ALWAYS_ACCESSIBLE = new Set(['Name', 'StageName', 'CloseDate']);
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
+/** The partner card's permission sets (besides the integration user's): approvers and read-only viewers. */
+const CARD_APPROVER_SET = 'Dealreg_Card_Approver';
+const CARD_VIEWER_SET = 'Dealreg_Card_Viewer';
+const CARD_PERMISSION_SETS = [CARD_APPROVER_SET, CARD_VIEWER_SET];
+
 describe('the Opportunity fields in the SFDX project', () => {
   test('are exactly the fields of DEALREG_OPPORTUNITY_FIELDS: none missing, none extra, one file each named by its fullName', () => {
     expect(sorted(fields.keys())).toEqual(sorted(specs.keys()));
@@ -204,8 +209,8 @@ describe('the Dealreg_Integration permission set', () => {
   const files = readdirSync(permissionSetsDir).filter((f) => f.endsWith(SUFFIX));
   const file = path.join(permissionSetsDir, `${SALESFORCE_PERMISSION_SET}${SUFFIX}`);
 
-  test('is the only permission set, and its file is named SALESFORCE_PERMISSION_SET', () => {
-    expect(files).toEqual([`${SALESFORCE_PERMISSION_SET}${SUFFIX}`]);
+  test('is, with the two partner-card sets, the only permission set; its file is named SALESFORCE_PERMISSION_SET', () => {
+    expect(sorted(files)).toEqual(sorted([SALESFORCE_PERMISSION_SET, ...CARD_PERMISSION_SETS].map((n) => `${n}${SUFFIX}`)));
     const ps = readMetadata(file, 'PermissionSet');
     expect(textOf(ps, 'label')?.trim()).toBeTruthy();
     expect((textOf(ps, 'description') ?? '').length).toBeLessThanOrEqual(255);
@@ -239,6 +244,215 @@ describe('the Dealreg_Integration permission set', () => {
     expect(objects).toEqual({ Opportunity: readCreateEdit, Account: readCreateEdit });
     const userPermissions = all(ps, 'userPermissions').map((up) => ({ name: textOf(up, 'name'), enabled: textOf(up, 'enabled') }));
     expect(userPermissions).toEqual([{ name: 'ApiEnabled', enabled: 'true' }]);
+  });
+});
+
+// --- the partner attribution card: LWC, Apex controller, custom permission, permission sets, credentials
+
+const classesDir = path.join(metadata, 'classes');
+const cardDir = path.join(metadata, 'lwc', 'dealregPartnerCard');
+const CONTROLLER = 'DealregCardController';
+const CONTROLLER_TEST = 'DealregCardControllerTest';
+const APPROVE_PERMISSION = 'Dealreg_Approve';
+const CREDENTIAL = 'Dealreg';
+
+/** Files in a metadata folder with this suffix, by the name before it. */
+function metadataFiles(dir: string, suffix: string): Map<string, string> {
+  return new Map(readdirSync(dir).filter((f) => f.endsWith(suffix)).map((f) => [f.slice(0, -suffix.length), path.join(dir, f)]));
+}
+/** Apex or JavaScript without its comments (string contents kept), for checks on the code itself. */
+const withoutComments = (source: string) => source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"\\])\/\/.*$/gm, '$1');
+const apiVersionOf = (el: XmlElement) => Number(textOf(el, 'apiVersion'));
+const apexClasses = metadataFiles(classesDir, '.cls');
+const apexSource = (name: string) => readFileSync(apexClasses.get(name) ?? path.join(classesDir, `${name}.cls`), 'utf8');
+/** The parameter names of a public static @AuraEnabled method, as the LWC must name them. */
+function auraEnabledParameters(source: string, method: string): string[] {
+  const m = new RegExp(`@AuraEnabled(?:\\([^)]*\\))?\\s+public\\s+static\\s+String\\s+${method}\\s*\\(([^)]*)\\)`, 'i').exec(source);
+  if (!m) throw new Error(`no @AuraEnabled public static String ${method}(...) in ${CONTROLLER}`);
+  return m[1]!.split(',').map((p) => p.trim().split(/\s+/).pop()!).filter(Boolean);
+}
+
+describe('the partner card component (LWC dealregPartnerCard)', () => {
+  const meta = readMetadata(path.join(cardDir, 'dealregPartnerCard.js-meta.xml'), 'LightningComponentBundle');
+  const js = withoutComments(readFileSync(path.join(cardDir, 'dealregPartnerCard.js'), 'utf8'));
+
+  test('has its template, script and metadata, at API 66.0 or newer', () => {
+    const files = readdirSync(cardDir);
+    for (const f of ['dealregPartnerCard.html', 'dealregPartnerCard.js', 'dealregPartnerCard.js-meta.xml']) expect(files).toContain(f);
+    expect(apiVersionOf(meta)).toBeGreaterThanOrEqual(66);
+    expect(textOf(meta, 'masterLabel')?.trim()).toBeTruthy();
+  });
+
+  test('is exposed on Opportunity record pages only', () => {
+    expect(textOf(meta, 'isExposed')).toBe('true');
+    expect(all(one(meta, 'targets'), 'target').map((t) => t.text)).toEqual(['lightning__RecordPage']);
+    const configs = all(one(meta, 'targetConfigs'), 'targetConfig');
+    expect(configs.map((c) => c.attributes.targets)).toEqual(['lightning__RecordPage']);
+    expect(all(one(configs[0]!, 'objects'), 'object').map((o) => o.text)).toEqual(['Opportunity']);
+  });
+
+  test('imports the two controller methods, and calls act with exactly the parameters the controller declares', () => {
+    const controller = apexSource(CONTROLLER);
+    for (const method of ['getView', 'act']) {
+      expect(js).toContain(`from '@salesforce/apex/${CONTROLLER}.${method}'`);
+    }
+    expect(auraEnabledParameters(controller, 'getView')).toEqual(['opportunityId']);
+    expect(js).toMatch(/getView\(\{\s*opportunityId:\s*this\.recordId\s*\}\)/);
+    const call = /\bact\(\{([\s\S]*?)\}\)/.exec(js);
+    if (!call) throw new Error('the component never calls act({ ... })');
+    const sent = call[1]!.split(',').map((entry) => entry.trim().split(/[\s:]/)[0]!).filter(Boolean);
+    expect(sent).toEqual(auraEnabledParameters(controller, 'act'));
+  });
+
+  test('.forceignore keeps the Jest tests out of the deploy', () => {
+    expect(readFileSync(path.join(project, '.forceignore'), 'utf8').split('\n')).toContain('**/__tests__/**');
+  });
+});
+
+describe('the card controller (Apex DealregCardController) and its test', () => {
+  test.each([CONTROLLER, CONTROLLER_TEST])('%s exists with a -meta.xml at API 66.0 or newer, Active', (name) => {
+    expect(apexClasses.has(name)).toBe(true);
+    const meta = readMetadata(path.join(classesDir, `${name}.cls-meta.xml`), 'ApexClass');
+    expect(apiVersionOf(meta)).toBeGreaterThanOrEqual(66);
+    expect(textOf(meta, 'status')).toBe('Active');
+    expectSchemaOrder(meta, name);
+  });
+
+  test('every class has its -meta.xml, and no -meta.xml is without its class', () => {
+    expect(sorted(metadataFiles(classesDir, '.cls-meta.xml').keys())).toEqual(sorted(apexClasses.keys()));
+  });
+
+  test('the controller runs with sharing, checks opportunity access, calls through the Dealreg named credential with a timeout', () => {
+    const code = withoutComments(apexSource(CONTROLLER));
+    expect(code).toMatch(new RegExp(`public\\s+with\\s+sharing\\s+class\\s+${CONTROLLER}\\b`));
+    expect(code).toMatch(/WITH\s+USER_MODE|isAccessible\(\)/);
+    expect(code).toContain(`'callout:${CREDENTIAL}/cards/salesforce/view'`);
+    expect(code).toContain(`'callout:${CREDENTIAL}/cards/salesforce/actions'`);
+    expect(code).toMatch(/\.setTimeout\(/);
+    expect(code).toContain(`'${APPROVE_PERMISSION}'`);
+    for (const header of ['X-Dealreg-User-Id', 'X-Dealreg-User-Email', 'X-Dealreg-User-Name', 'X-Dealreg-Can-Approve']) expect(code).toContain(`'${header}'`);
+  });
+
+  test('the controller writes nothing: no DML around its callouts (dealreg’s sync updates the opportunity)', () => {
+    const code = withoutComments(apexSource(CONTROLLER)).replace(/'(?:[^'\\]|\\.)*'/g, "''");
+    expect(code).not.toMatch(/\b(insert|update|upsert|delete|undelete|merge)\s+[\w(]/i);
+    expect(code).not.toMatch(/\bDatabase\s*\.\s*(insert|update|upsert|delete|undelete|merge)/i);
+  });
+
+  test('act checks the Dealreg_Approve permission before anything else', () => {
+    const code = withoutComments(apexSource(CONTROLLER));
+    const body = /public\s+static\s+String\s+act\s*\([^)]*\)\s*\{([\s\S]*)/.exec(code)?.[1] ?? '';
+    const firstStatement = body.trim().split('\n')[0] ?? '';
+    expect(firstStatement).toMatch(/^if\s*\(\s*!\s*FeatureManagement\.checkPermission\(APPROVE_PERMISSION\)\s*\)/);
+    expect(code).toMatch(new RegExp(`APPROVE_PERMISSION\\s*=\\s*'${APPROVE_PERMISSION}'`));
+  });
+
+  test('the test class is @IsTest, fakes dealreg with an HttpCalloutMock and runs as users holding the card permission sets', () => {
+    const code = withoutComments(apexSource(CONTROLLER_TEST));
+    expect(code).toMatch(/@IsTest\s+private\s+class\s+DealregCardControllerTest\b/i);
+    expect(code).toMatch(/implements\s+HttpCalloutMock/);
+    expect(code).toMatch(/Test\.setMock\(\s*HttpCalloutMock\.class/);
+    expect(code).toContain('System.runAs(');
+    for (const set of CARD_PERMISSION_SETS) expect(code).toContain(`'${set}'`);
+  });
+});
+
+describe('the card permissions and credentials', () => {
+  const customPermissions = metadataFiles(path.join(metadata, 'customPermissions'), '.customPermission-meta.xml');
+  const externalCredentials = metadataFiles(path.join(metadata, 'externalCredentials'), '.externalCredential-meta.xml');
+  const namedCredentials = metadataFiles(path.join(metadata, 'namedCredentials'), '.namedCredential-meta.xml');
+  const permissionSet = (name: string) => readMetadata(path.join(permissionSetsDir, `${name}.permissionset-meta.xml`), 'PermissionSet');
+  const externalCredential = (name: string) => readMetadata(externalCredentials.get(name)!, 'ExternalCredential');
+  /** "<external credential>-<named principal>" for every named principal the project deploys. */
+  const principals = new Set(
+    [...externalCredentials.keys()].flatMap((ec) =>
+      all(externalCredential(ec), 'externalCredentialParameters')
+        .filter((p) => textOf(p, 'parameterType') === 'NamedPrincipal')
+        .map((p) => `${ec}-${textOf(p, 'parameterName')}`),
+    ),
+  );
+
+  test('the custom permission Dealreg_Approve exists, unlicensed, with a label and description', () => {
+    expect([...customPermissions.keys()]).toEqual([APPROVE_PERMISSION]);
+    const cp = readMetadata(customPermissions.get(APPROVE_PERMISSION)!, 'CustomPermission');
+    expect(textOf(cp, 'label')?.trim()).toBeTruthy();
+    expect((textOf(cp, 'label') ?? '').length).toBeLessThanOrEqual(80);
+    expect((textOf(cp, 'description') ?? '').length).toBeLessThanOrEqual(255);
+    expect(textOf(cp, 'isLicensed')).toBe('false');
+    expectSchemaOrder(cp, APPROVE_PERMISSION);
+  });
+
+  test.each(CARD_PERMISSION_SETS)('%s references only classes, custom permissions and principals the project deploys', (name) => {
+    const ps = permissionSet(name);
+    expectSchemaOrder(ps, name);
+    expect(textOf(ps, 'label')?.trim()).toBeTruthy();
+    expect((textOf(ps, 'description') ?? '').length).toBeLessThanOrEqual(255);
+    expect(textOf(ps, 'hasActivationRequired')).toBe('false');
+    for (const ca of all(ps, 'classAccesses')) expect({ class: textOf(ca, 'apexClass'), deployed: apexClasses.has(textOf(ca, 'apexClass') ?? '') }).toEqual({ class: textOf(ca, 'apexClass'), deployed: true });
+    for (const cp of all(ps, 'customPermissions')) expect({ permission: textOf(cp, 'name'), deployed: customPermissions.has(textOf(cp, 'name') ?? '') }).toEqual({ permission: textOf(cp, 'name'), deployed: true });
+    for (const pa of all(ps, 'externalCredentialPrincipalAccesses')) {
+      const principal = textOf(pa, 'externalCredentialPrincipal');
+      expect({ principal, deployed: principals.has(principal ?? '') }).toEqual({ principal, deployed: true });
+    }
+  });
+
+  test('both card sets grant the controller and the Dealreg principal (a callout without it is refused); only the approver set grants Dealreg_Approve', () => {
+    const grants = (name: string) => {
+      const ps = permissionSet(name);
+      return {
+        classes: all(ps, 'classAccesses').filter((c) => textOf(c, 'enabled') === 'true').map((c) => textOf(c, 'apexClass')),
+        customPermissions: all(ps, 'customPermissions').filter((c) => textOf(c, 'enabled') === 'true').map((c) => textOf(c, 'name')),
+        principals: all(ps, 'externalCredentialPrincipalAccesses').filter((p) => textOf(p, 'enabled') === 'true').map((p) => textOf(p, 'externalCredentialPrincipal')),
+        fields: all(ps, 'fieldPermissions').length,
+        userPermissions: all(ps, 'userPermissions').length,
+      };
+    };
+    const principal = [...principals].filter((p) => p.startsWith(`${CREDENTIAL}-`));
+    expect(principal).toHaveLength(1);
+    expect(grants(CARD_APPROVER_SET)).toEqual({ classes: [CONTROLLER], customPermissions: [APPROVE_PERMISSION], principals: principal, fields: 0, userPermissions: 0 });
+    expect(grants(CARD_VIEWER_SET)).toEqual({ classes: [CONTROLLER], customPermissions: [], principals: principal, fields: 0, userPermissions: 0 });
+  });
+
+  test('the card sets give read on User External Credentials, and nothing else on objects', () => {
+    for (const name of CARD_PERMISSION_SETS) {
+      const objects = all(permissionSet(name), 'objectPermissions').map((op) =>
+        Object.fromEntries(['object', 'allowRead', 'allowCreate', 'allowEdit', 'allowDelete', 'viewAllRecords', 'modifyAllRecords'].map((k) => [k, textOf(op, k)])),
+      );
+      expect({ name, objects }).toEqual({
+        name,
+        objects: [{ object: 'UserExternalCredential', allowRead: 'true', allowCreate: 'false', allowEdit: 'false', allowDelete: 'false', viewAllRecords: 'false', modifyAllRecords: 'false' }],
+      });
+    }
+  });
+
+  test('the Dealreg external credential is Custom, with one named principal and a bearer Authorization header from its own parameter', () => {
+    expect([...externalCredentials.keys()]).toEqual([CREDENTIAL]);
+    const ec = externalCredential(CREDENTIAL);
+    expectSchemaOrder(ec, CREDENTIAL);
+    expect(textOf(ec, 'label')?.trim()).toBeTruthy();
+    expect(textOf(ec, 'authenticationProtocol')).toBe('Custom');
+    const parameters = all(ec, 'externalCredentialParameters');
+    expect(parameters.filter((p) => textOf(p, 'parameterType') === 'NamedPrincipal')).toHaveLength(1);
+    const headers = parameters.filter((p) => textOf(p, 'parameterType') === 'AuthHeader');
+    expect(headers.map((h) => textOf(h, 'parameterName'))).toEqual(['Authorization']);
+    // The secret is set per org in Setup; the file only refers to it.
+    expect(textOf(headers[0]!, 'parameterValue')).toMatch(new RegExp(`^\\{!'Bearer ' & \\$Credential\\.${CREDENTIAL}\\.\\w+\\}$`));
+    expect(readFileSync(externalCredentials.get(CREDENTIAL)!, 'utf8')).not.toMatch(/drc_/);
+  });
+
+  test('the Dealreg named credential is a secured endpoint on the Dealreg external credential, at an https placeholder, without merge fields', () => {
+    expect([...namedCredentials.keys()]).toEqual([CREDENTIAL]);
+    const nc = readMetadata(namedCredentials.get(CREDENTIAL)!, 'NamedCredential');
+    expectSchemaOrder(nc, CREDENTIAL);
+    expect(textOf(nc, 'namedCredentialType')).toBe('SecuredEndpoint');
+    expect(textOf(nc, 'calloutStatus')).toBe('Enabled');
+    const byType = new Map(all(nc, 'namedCredentialParameters').map((p) => [textOf(p, 'parameterType'), p]));
+    expect(textOf(byType.get('Url')!, 'parameterValue')).toMatch(/^https:\/\/[^/]+$/);
+    const authentication = byType.get('Authentication')!;
+    expect(textOf(authentication, 'externalCredential')).toBe(CREDENTIAL);
+    expect(externalCredentials.has(textOf(authentication, 'externalCredential') ?? '')).toBe(true);
+    // A reject reason or a user's name containing {!...} must reach dealreg as written, not be evaluated.
+    expect([textOf(nc, 'allowMergeFieldsInHeader'), textOf(nc, 'allowMergeFieldsInBody')]).toEqual(['false', 'false']);
   });
 });
 
