@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from 'pg';
+import { Client } from 'pg';
+import { migrate } from '../../src/data/migrate';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -127,4 +128,21 @@ export async function linkAndWaitForPush(db: Client, o: { connectionId: string; 
     if (Date.now() - start > 10 * 60_000) throw new Error(`only ${done} ${o.what} after 10 minutes`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Drops and recreates the benchmark's own database on BENCH_DATABASE_URL's server, migrated; answers its URL. */
+export async function freshBenchDatabase(name: string): Promise<string> {
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  await migrate(u.toString());
+  return u.toString();
 }

@@ -14,19 +14,19 @@ import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { migrate } from '../../src/data/migrate';
 import { createPrisma } from '../../src/data/prisma';
 import { freePort } from '../../src/data/embedded-postgres';
 import { createWorkspace } from '../../src/use-cases/workspaces';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { encrypt } from '../../src/lib/crypto';
-import { cliProcess, insertApprovedRegistrations, json, parseArgs, percentile, progress, runAsScript, stopProcess, waitHttp } from './bench-support';
+import { toId18 } from '../../src/crm/salesforce/salesforce-ids';
+import { cliProcess, freshBenchDatabase, insertApprovedRegistrations, json, parseArgs, percentile, progress, runAsScript, stopProcess, waitHttp } from './bench-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const APP = { appId: 3_000_999, clientSecret: 'bench-cards-secret-0123456789abcdef' };
 const PORTAL_ID = '880001';
-const ORG_ID = '00D8d000000BenchAAA';
+const ORG_ID = '00D8d00000BenchAAA';
 
 interface Figures {
   requests: number;
@@ -41,18 +41,7 @@ interface Figures {
 
 export async function runCardsBench(argv: string[] = process.argv.slice(2)) {
   const args = parseArgs(argv, { registrations: 100_000, requests: 2000, concurrency: 4 });
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const dbUrl = (() => {
-    const u = new URL(adminUrl);
-    u.pathname = '/dealreg_bench_cards';
-    return u.toString();
-  })();
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS dealreg_bench_cards WITH (FORCE)');
-  await admin.query('CREATE DATABASE dealreg_bench_cards');
-  await admin.end();
-  await migrate(dbUrl);
+  const dbUrl = await freshBenchDatabase('dealreg_bench_cards');
 
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -90,14 +79,15 @@ export async function runCardsBench(argv: string[] = process.argv.slice(2)) {
       const { rows } = await db.query<{ id: string }>(
         `INSERT INTO crm_connections (id, workspace_id, crm, external_account_id, auth_type, access_token_enc, settings, status, backfill, created_by, updated_at)
          VALUES (gen_random_uuid(), $1, $2, $3, 'private_app', $4, $5, 'active', '{"state":"done"}', 'bench', now()) RETURNING id`,
-        [workspaceId, crm, account, encrypt('not-a-real-token', key), JSON.stringify(crm === 'salesforce' ? { instanceUrl: 'http://127.0.0.1:9', userId: '0058d000000BenchAAA' } : { appId: String(APP.appId) })],
+        [workspaceId, crm, account, encrypt('not-a-real-token', key), JSON.stringify(crm === 'salesforce' ? { instanceUrl: 'http://127.0.0.1:9', userId: '0058d00000BenchAAA' } : { appId: String(APP.appId) })],
       );
       connections[crm] = rows[0]!.id;
       await db.query(
         `INSERT INTO crm_links (connection_id, registration_id, workspace_id, crm, external_id, state, wanted_version, pushed_version, updated_at)
-         SELECT $1, id, workspace_id, $2, $3 || lpad(row_number() OVER (ORDER BY id)::text, 9, '0'), 'synced', version, version, now()
-         FROM registrations WHERE workspace_id = $4`,
-        [connections[crm], crm, crm === 'hubspot' ? '1' : '0068d', workspaceId],
+         SELECT $1, r.id, r.workspace_id, $2, x.external_id, 'synced', r.version, r.version, now()
+         FROM (SELECT id, workspace_id, version, row_number() OVER (ORDER BY id) AS n FROM registrations WHERE workspace_id = $3) r
+         JOIN unnest($4::text[]) WITH ORDINALITY AS x(external_id, n) ON x.n = r.n`,
+        [connections[crm], crm, workspaceId, Array.from({ length: args.registrations }, (_, i) => recordId(crm, i + 1))],
       );
     }
     await db.query('VACUUM ANALYZE');
@@ -106,7 +96,7 @@ export async function runCardsBench(argv: string[] = process.argv.slice(2)) {
     if (cardSecret.status !== 201) throw new Error(`card secret: ${cardSecret.status} ${JSON.stringify(cardSecret.body)}`);
     const secret = cardSecret.body.cardSecret as string;
     // Approvers in both CRMs (the view lists their actions: the full path of the card).
-    for (const body of [{ crm: 'hubspot', crmUserId: '701', role: 'partner_manager', name: 'Pat Manager' }, { crm: 'salesforce', crmUserId: '0058d000000BenchAAA', role: 'partner_manager' }]) {
+    for (const body of [{ crm: 'hubspot', crmUserId: '701', role: 'partner_manager', name: 'Pat Manager' }, { crm: 'salesforce', crmUserId: '0058d00000BenchAAA', role: 'partner_manager' }]) {
       const r = await json('PUT', `${apiUrl}/v1/crm-users`, body, auth);
       if (r.status >= 300) throw new Error(`crm user: ${r.status} ${JSON.stringify(r.body)}`);
     }
@@ -132,18 +122,19 @@ export async function runCardsBench(argv: string[] = process.argv.slice(2)) {
         req.end();
       });
     const n = args.registrations;
-    const pick = (prefix: string) => `${prefix}${String(1 + Math.floor(Math.random() * n)).padStart(9, '0')}`;
+    const pick = (crm: 'hubspot' | 'salesforce') => recordId(crm, 1 + Math.floor(Math.random() * n));
     const hubspotRequest = () => {
-      const query = new URLSearchParams({ dealId: pick('1'), userId: '701', userEmail: 'pat.manager@bench.test', portalId: PORTAL_ID, appId: String(APP.appId) });
+      const query = new URLSearchParams({ dealId: pick('hubspot'), userId: '701', userEmail: 'pat.manager@bench.test', portalId: PORTAL_ID, appId: String(APP.appId) });
       const url = `${apiUrl}/cards/hubspot/view?${query.toString()}`;
       const ts = String(Date.now());
-      const signature = createHmac('sha256', APP.clientSecret).update(`GET${url}${ts}`).digest('base64');
+      // HubSpot signs the URI with some escapes decoded (%40 among them), as the verifier expects.
+      const signature = createHmac('sha256', APP.clientSecret).update(`GET${url.replace(/%40/g, '@')}${ts}`).digest('base64');
       return get(url, { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': ts });
     };
     const salesforceRequest = () =>
-      get(`${apiUrl}/cards/salesforce/view?opportunityId=${pick('0068d')}`, {
+      get(`${apiUrl}/cards/salesforce/view?opportunityId=${pick('salesforce')}`, {
         authorization: `Bearer ${secret}`,
-        'x-dealreg-user-id': '0058d000000BenchAAA',
+        'x-dealreg-user-id': '0058d00000BenchAAA',
         'x-dealreg-user-email': 'pat.manager@bench.test',
         'x-dealreg-user-name': 'Pat Manager',
         'x-dealreg-can-approve': 'true',
@@ -186,6 +177,11 @@ export async function runCardsBench(argv: string[] = process.argv.slice(2)) {
     await stopProcess(api);
     await prisma.$disconnect();
   }
+}
+
+/** The n-th linked record: a numeric HubSpot deal id, or an 18-character Salesforce Opportunity id (as the card sends it). */
+function recordId(crm: 'hubspot' | 'salesforce', n: number): string {
+  return crm === 'hubspot' ? `1${String(n).padStart(9, '0')}` : toId18(`0068d0${String(n).padStart(9, '0')}`)!;
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

@@ -14,31 +14,19 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { migrate } from '../../src/data/migrate';
 import { createPrisma } from '../../src/data/prisma';
 import { freePort } from '../../src/data/embedded-postgres';
 import { createWorkspace } from '../../src/use-cases/workspaces';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import { cliProcess, insertApprovedRegistrations, json, linkAndWaitForPush, parseArgs, percentile, progress, runAsScript, stopProcess, waitHttp } from './bench-support';
+import { cliProcess, freshBenchDatabase, insertApprovedRegistrations, json, linkAndWaitForPush, parseArgs, percentile, progress, runAsScript, stopProcess, waitHttp } from './bench-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const APP = { appId: 3_000_555, clientId: 'bench-app', clientSecret: 'bench-secret-0123456789abcdef' };
 
 export async function runHubspotSyncBench(argv: string[] = process.argv.slice(2)) {
   const args = parseArgs(argv, { registrations: 10_000, 'webhook-batches': 300, samples: 30 });
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const dbUrl = (() => {
-    const u = new URL(adminUrl);
-    u.pathname = '/dealreg_bench_sync';
-    return u.toString();
-  })();
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS dealreg_bench_sync WITH (FORCE)');
-  await admin.query('CREATE DATABASE dealreg_bench_sync');
-  await admin.end();
-  await migrate(dbUrl);
+  const dbUrl = await freshBenchDatabase('dealreg_bench_sync');
 
   const [hsPort, sfPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const hsUrl = `http://127.0.0.1:${hsPort}`;

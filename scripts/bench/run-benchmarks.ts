@@ -75,6 +75,18 @@ const BENCHES: Bench[] = [
     },
   },
   {
+    name: 'cards',
+    script: 'cards-bench.ts',
+    args: [],
+    quickArgs: ['--registrations', '10000', '--requests', '300'],
+    summarise: (o) => {
+      const j = o as Json;
+      return (['hubspot', 'salesforce'] as const).map(
+        (crm) => `Card data ${crm} (${Number(j.registrations).toLocaleString('en-US')} registrations): p50 ${j[crm].p50Ms} ms, p99 ${j[crm].p99Ms} ms (goal < ${j.goalP99Ms}), ${j[crm].perSecond}/s, ${j[crm].errors} errors`,
+      );
+    },
+  },
+  {
     name: 'salesforce-sync',
     script: 'salesforce-sync-bench.ts',
     args: [],

@@ -18,13 +18,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
-import { migrate } from '../../src/data/migrate';
 import { createPrisma } from '../../src/data/prisma';
 import { freePort } from '../../src/data/embedded-postgres';
 import { createWorkspace } from '../../src/use-cases/workspaces';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
-import { cliProcess, insertApprovedRegistrations, json, linkAndWaitForPush, parseArgs, percentile, progress, runAsScript, stopProcess, waitHttp } from './bench-support';
+import { cliProcess, freshBenchDatabase, insertApprovedRegistrations, json, linkAndWaitForPush, parseArgs, percentile, progress, runAsScript, stopProcess, waitHttp } from './bench-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DB_NAME = 'dealreg_bench_sf_sync';
@@ -48,18 +47,7 @@ interface OrgStats {
 
 export async function runSalesforceSyncBench(argv: string[] = process.argv.slice(2)) {
   const args = parseArgs(argv, { registrations: 10_000, samples: 30, edits: 1000 });
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const dbUrl = (() => {
-    const u = new URL(adminUrl);
-    u.pathname = `/${DB_NAME}`;
-    return u.toString();
-  })();
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  await admin.end();
-  await migrate(dbUrl);
+  const dbUrl = await freshBenchDatabase(DB_NAME);
 
   const [hsPort, sfPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const sfUrl = `http://127.0.0.1:${sfPort}`;

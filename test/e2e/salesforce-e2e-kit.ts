@@ -1,7 +1,7 @@
 // Shared setup for Salesforce end-to-end tests: dealreg (in process, real PostgreSQL and Redis, workers
 // on) connected to a Salesforce sandbox org. Inbound changes travel the way they do in production: the
 // feed job pulls the org's change events, the inbox applies them.
-import { createSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce';
+import { createSalesforceSandbox, type CreatedOrg, type SalesforceSandbox } from '../../src/sandbox/salesforce';
 import { seedWorkspace, startHarness, type Harness } from '../helpers/harness';
 import { eventually } from './crm-e2e-kit';
 
@@ -9,17 +9,8 @@ export const SF_API = '/services/data/v66.0';
 export const SF_CLIENT_ID = 'dealreg-e2e-connected-app';
 export const SF_CLIENT_SECRET = 'dealreg-e2e-connected-app-secret-0123456789';
 
-export interface SfOrg {
-  orgId: string;
-  instanceUrl: string;
-  loginUrl: string;
-  clientId: string;
-  clientSecret: string;
-  accessToken: string;
-  refreshToken: string;
-  integrationUserId: string;
-  username: string;
-}
+/** The org the sandbox's control API made (`POST /_sandbox/orgs`). */
+export type SfOrg = CreatedOrg;
 
 export interface SalesforceE2E {
   h: Harness;

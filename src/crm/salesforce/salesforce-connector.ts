@@ -92,7 +92,7 @@ const pemPrivateKey = z
     } catch {
       return false;
     }
-  }, 'must be the connected app certificate\u2019s RSA private key in PEM (-----BEGIN PRIVATE KEY-----)');
+  }, 'must be the connected app certificate\u2019s RSA private key, PEM-encoded (a BEGIN PRIVATE KEY block)');
 
 /** Tokens obtained elsewhere (an OAuth client, the Salesforce CLI): at least one of accessToken / refreshToken. */
 export const salesforceTokensConnectSchema = z
